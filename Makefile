@@ -1,0 +1,44 @@
+# The two commands a newcomer runs: `make test` and `make reproduce-mnist`; each sets up what it needs.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+KCC := $(VENV)/bin/kcc
+ARGS ?=
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+
+.PHONY: install data test reproduce-mnist reproduce-mnist1d reproduce-transfer figures tables bench clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+data: install
+	$(KCC) data
+
+test: data
+	$(PY) -m pytest
+
+reproduce-mnist: data
+	$(PY) -m reproductions.nielsen_mnist $(ARGS)
+
+reproduce-mnist1d: data
+	$(PY) -m reproductions.mnist1d $(ARGS)
+
+reproduce-transfer: data
+	$(PY) -m reproductions.transfer $(ARGS)
+
+figures: data
+	$(KCC) figures
+
+tables: install
+	$(KCC) tables
+
+bench: data
+	$(PY) -m pip install --quiet -e '.[bench]'
+	$(PY) -m reproductions.bench $(ARGS)
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

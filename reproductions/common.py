@@ -31,10 +31,11 @@ def parser(description, protocols=("fast",)):
 
 
 def output_dirs(args, study):
-    """(results directory, runs directory) for these options; --quick uses a scratch directory."""
-    if args.quick and args.results_dir is None:
+    """(results directory, runs directory); --quick trains in a scratch directory and, unless
+    --results-dir is given, writes its results there too, never into results/."""
+    if args.quick:
         scratch = Path(tempfile.mkdtemp(prefix=f"kcc-{study}-quick-"))
-        return scratch / "results", scratch / "runs"
+        return Path(args.results_dir or scratch / "results"), scratch / "runs"
     directory = results.results_dir(args.results_dir)
     return directory, directory.parent / "runs" / study
 

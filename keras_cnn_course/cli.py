@@ -1,7 +1,7 @@
 """The `kcc` command: one sub-command per task a student or teacher runs.
 
-Each package that offers commands has a `commands` module with `register(subparsers)`, which adds
-its sub-commands and sets `func` on each; nothing heavy (TensorFlow) is imported until a command runs.
+Each module in COMMAND_MODULES has `register(subparsers)`, which adds its sub-commands and sets
+`func` on each; nothing heavy (TensorFlow) is imported until a command runs.
 """
 
 import argparse
@@ -9,12 +9,11 @@ import importlib
 import sys
 
 COMMAND_MODULES = (
-    "keras_cnn_course.data.commands",
+    "keras_cnn_course.data_commands",
     "keras_cnn_course.models.commands",
     "keras_cnn_course.results.commands",
     "keras_cnn_course.lecture.commands",
     "keras_cnn_course.transfer.commands",
-    "keras_cnn_course.training.commands",
 )
 
 
@@ -25,13 +24,7 @@ def build_parser():
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as error:
-            if not name.startswith(str(error.name)):
-                raise  # a real import error inside an existing module
-            continue
-        module.register(subparsers)
+        importlib.import_module(name).register(subparsers)
     return parser
 
 

@@ -4,7 +4,11 @@ MNIST-1D, and MNIST through TensorFlow Datasets (`nielsen_mnist`).
     from keras_cnn_course import data
     splits = data.load_mnist()                  # uint8 arrays, 50k / 10k / 10k
     train = data.mnist_dataset("train", 128, shuffle_seed=0, augment=True)
+
+Importing it registers the `nielsen_mnist` builder with TensorFlow Datasets.
 """
+
+import difflib
 
 import difflib
 

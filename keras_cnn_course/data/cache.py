@@ -56,6 +56,9 @@ def atomic_path(path):
     os.close(handle)
     try:
         yield Path(tmp)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp's private 0600 would otherwise stick
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

@@ -1,4 +1,7 @@
-"""`kcc data`: fetch and verify every data set the package provides."""
+"""`kcc data`: fetch and verify every data set the package provides.
+
+Kept outside `keras_cnn_course.data`, whose import loads TensorFlow, so that `kcc --help` stays fast.
+"""
 
 import time
 

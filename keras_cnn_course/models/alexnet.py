@@ -1,0 +1,87 @@
+"""AlexNet: five convolutional and three fully connected layers, 227x227x3 -> 1000 classes.
+
+Reference: A. Krizhevsky, I. Sutskever, G. Hinton, "ImageNet Classification with Deep
+Convolutional Neural Networks", NeurIPS 2012, fig. 2 and section 3.5.
+"""
+
+import keras
+from keras import layers
+
+from keras_cnn_course.models import _checks
+from keras_cnn_course.models.layers import LocalResponseNormalization
+
+# Paper's table: (name, filters, kernel, stride, padding, LRN after it, max-pool 3/2 after it).
+# `groups` = 2 on conv2, conv4, conv5 gives the paper's two-GPU connectivity: those layers see
+# only the maps on their own GPU (conv3 and the FC layers see both).
+ARCH = (
+    ("conv1", 96, 11, 4, "valid", True, True),
+    ("conv2", 256, 5, 1, "same", True, True),
+    ("conv3", 384, 3, 1, "same", False, False),
+    ("conv4", 384, 3, 1, "same", False, False),
+    ("conv5", 256, 3, 1, "same", False, True),
+)
+GROUPED = ("conv2", "conv4", "conv5")
+
+
+def _alexnet(*, groups, input_shape, num_classes, include_top, pooling, classifier_activation,
+             dropout, lrn, name):
+    input_shape = _checks.input_shape(input_shape, ndim=3, default=(227, 227, 3))
+    _checks.classifier(include_top=include_top, pooling=pooling, num_classes=num_classes)
+    dropout = _checks.rate("dropout", dropout)
+    steps = []
+    for conv, _, kernel, stride, padding, _, pool in ARCH:
+        steps.append((conv, kernel, stride, padding))
+        if pool:
+            steps.append((f"pool{conv[-1]}", 3, 2, "valid"))
+    _checks.spatial_walk(input_shape, steps)
+
+    inputs = keras.Input(shape=input_shape, name="input_layer")
+    x = inputs
+    for conv, filters, kernel, stride, padding, norm, pool in ARCH:
+        x = layers.Conv2D(filters, kernel, strides=stride, padding=padding, activation="relu",
+                          groups=groups if conv in GROUPED else 1, name=conv)(x)
+        if norm and lrn:
+            x = LocalResponseNormalization(name=f"norm{conv[-1]}")(x)
+        if pool:  # overlapping pooling: 3x3 windows, stride 2
+            x = layers.MaxPooling2D(3, strides=2, name=f"pool{conv[-1]}")(x)
+    if include_top:
+        x = layers.Flatten(name="flatten")(x)
+        for fc in ("fc6", "fc7"):
+            x = layers.Dense(4096, activation="relu", name=fc)(x)
+            if dropout:
+                x = layers.Dropout(dropout, name=f"dropout_{fc}")(x)
+        x = layers.Dense(num_classes, activation=classifier_activation, name="predictions")(x)
+    elif pooling == "avg":
+        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+    elif pooling == "max":
+        x = layers.GlobalMaxPooling2D(name="max_pool")(x)
+    return keras.Model(inputs, x, name=name)
+
+
+def alexnet(*, input_shape=None, num_classes=1000, include_top=True, pooling=None,
+            classifier_activation="softmax", dropout=0.5, lrn=True, name="alexnet"):
+    """AlexNet as a single tower: 62,378,344 parameters; conv1 (96 of 11x11x3, stride 4) has 34,944.
+
+    227x227x3 -> conv1 55x55x96 -> pool 27 -> conv2 27x27x256 -> pool 13 -> conv3-5 13x13 ->
+    pool 6x6x256 -> FC 4096 -> FC 4096 -> 1000. Local response normalisation after conv1 and conv2
+    (`lrn`), dropout on the outputs of FC6 and FC7 (`dropout`), as in the paper; neither has
+    parameters.
+    Reference: Krizhevsky et al. 2012, fig. 2 (the 224 of the figure is 227 in practice).
+    """
+    return _alexnet(groups=1, input_shape=input_shape, num_classes=num_classes,
+                    include_top=include_top, pooling=pooling,
+                    classifier_activation=classifier_activation, dropout=dropout, lrn=lrn,
+                    name=name)
+
+
+def alexnet_grouped(*, input_shape=None, num_classes=1000, include_top=True, pooling=None,
+                    classifier_activation="softmax", dropout=0.5, lrn=True,
+                    name="alexnet_grouped"):
+    """AlexNet with the paper's two-GPU split (conv2, conv4, conv5 in 2 groups): 60,965,224 params.
+
+    Reference: Krizhevsky et al. 2012, section 3.2 and fig. 2.
+    """
+    return _alexnet(groups=2, input_shape=input_shape, num_classes=num_classes,
+                    include_top=include_top, pooling=pooling,
+                    classifier_activation=classifier_activation, dropout=dropout, lrn=lrn,
+                    name=name)

@@ -1,0 +1,142 @@
+"""EfficientNet-Lite0: the mobile EfficientNet without squeeze-excite or swish.
+
+The body reads like the paper's table (`BLOCKS`): a 3x3 stem, seven stages of inverted-residual
+MBConv blocks, and a 1x1 head to 1,280 channels. "Lite" replaces swish by ReLU6, drops the
+squeeze-and-excitation modules, and keeps the stem and head fixed when the network is scaled.
+Layer names follow `keras.applications.EfficientNetB0` (`stem_conv`, `block2a_dwconv`, `top_bn`,
+`predictions`), so features can be taken and blocks unfrozen by name.
+"""
+
+import string
+
+import keras
+from keras import layers
+
+# (repeats, kernel, first stride, expand ratio, input filters, output filters) per stage.
+BLOCKS = (
+    (1, 3, 1, 1, 32, 16),
+    (2, 3, 2, 6, 16, 24),
+    (2, 5, 2, 6, 24, 40),
+    (3, 3, 2, 6, 40, 80),
+    (3, 5, 1, 6, 80, 112),
+    (4, 5, 2, 6, 112, 192),
+    (1, 3, 1, 6, 192, 320),
+)
+STEM_FILTERS = 32
+HEAD_FILTERS = 1280
+BN_EPSILON = 1e-3
+DEFAULT_SIZE = 224
+MIN_SIZE = 32
+
+
+def block_specs():
+    """Every MBConv block in order: (name, kernel, stride, expand, filters_in, filters_out)."""
+    for stage, (repeats, kernel, stride, expand, filters_in, filters_out) in enumerate(BLOCKS, 1):
+        for i in range(repeats):
+            name = f"block{stage}{string.ascii_lowercase[i]}"
+            yield (name, kernel, stride if i == 0 else 1, expand,
+                   filters_in if i == 0 else filters_out, filters_out)
+
+
+def _conv_bn(x, filters, kernel, stride, prefix, activation=True, depthwise=False):
+    """Convolution (or depthwise convolution), BatchNorm, then ReLU6 unless linear."""
+    if depthwise:
+        x = layers.DepthwiseConv2D(kernel, stride, padding="same", use_bias=False,
+                                   name=f"{prefix}dwconv")(x)
+    else:
+        x = layers.Conv2D(filters, kernel, stride, padding="same", use_bias=False,
+                          name=f"{prefix}conv")(x)
+    x = layers.BatchNormalization(epsilon=BN_EPSILON, name=f"{prefix}bn")(x)
+    return layers.ReLU(6.0, name=f"{prefix}activation")(x) if activation else x
+
+
+def mbconv_block(inputs, name, kernel, stride, expand, filters_in, filters_out):
+    """Inverted residual: 1x1 expand, depthwise kxk, linear 1x1 project, skip when shapes match."""
+    x = inputs
+    if expand != 1:
+        x = _conv_bn(x, filters_in * expand, 1, 1, f"{name}_expand_")
+    x = _conv_bn(x, None, kernel, stride, f"{name}_", depthwise=True)
+    x = _conv_bn(x, filters_out, 1, 1, f"{name}_project_", activation=False)
+    if stride == 1 and filters_in == filters_out:
+        x = layers.Add(name=f"{name}_add")([x, inputs])
+    return x
+
+
+def _check_arguments(include_top, weights, input_shape, pooling, num_classes,
+                     classifier_activation):
+    if not (weights in (None, "imagenet") or str(weights).endswith(".weights.h5")):
+        raise ValueError("`weights` must be None, 'imagenet' or the path to a `.weights.h5` "
+                         f"file. Received: weights={weights!r}")
+    if weights == "imagenet" and include_top and num_classes != 1000:
+        raise ValueError("If using `weights='imagenet'` with `include_top=True`, `num_classes` "
+                         f"should be 1000. Received: num_classes={num_classes}")
+    if weights == "imagenet" and include_top and classifier_activation not in (None, "softmax"):
+        raise ValueError("Only None and 'softmax' are allowed for `classifier_activation` with "
+                         f"pretrained weights. Received: {classifier_activation!r}")
+    if include_top and (not isinstance(num_classes, int) or num_classes < 1):
+        raise ValueError(f"`num_classes` must be a positive integer. Received: {num_classes!r}")
+    if not include_top and pooling not in (None, "avg", "max"):
+        raise ValueError(f"`pooling` must be None, 'avg' or 'max'. Received: pooling={pooling!r}")
+    if input_shape is None:
+        return (DEFAULT_SIZE, DEFAULT_SIZE, 3) if include_top else (None, None, 3)
+    if len(input_shape) != 3 or input_shape[-1] != 3:
+        raise ValueError("`input_shape` must be (height, width, 3) for RGB images. "
+                         f"Received: input_shape={input_shape}")
+    if any(size is not None and size < MIN_SIZE for size in input_shape[:2]):
+        raise ValueError(f"`input_shape` must be at least {MIN_SIZE}x{MIN_SIZE} (five stride-2 "
+                         f"stages). Received: input_shape={input_shape}")
+    if weights == "imagenet" and include_top and tuple(input_shape) != (DEFAULT_SIZE,) * 2 + (3,):
+        raise ValueError("With `weights='imagenet'` and `include_top=True`, `input_shape` must "
+                         f"be (224, 224, 3). Received: input_shape={input_shape}")
+    return tuple(input_shape)
+
+
+def efficientnet_lite0(include_top=True, weights=None, input_shape=None, pooling=None,
+                       num_classes=1000, classifier_activation="softmax",
+                       name="efficientnet_lite0", *, dropout_rate=0.2, cache_dir=None):
+    """EfficientNet-Lite0 (4.65 M parameters), optionally with its ImageNet weights.
+
+    Reference: Tan & Le, "EfficientNet: Rethinking Model Scaling for Convolutional Neural
+    Networks", ICML 2019 (arXiv:1905.11946); EfficientNet-Lite, TensorFlow TPU repository,
+    models/official/efficientnet/lite/README.md (2020).
+
+    Args:
+        include_top: keep the global pooling, dropout and `num_classes`-way classifier.
+        weights: None (random), "imagenet" (the published Lite0 checkpoint, converted once and
+            cached, see `keras_cnn_course.transfer.weights`), or a `.weights.h5` path.
+        input_shape: (height, width, 3); default (224, 224, 3) with the top, any size >= 32
+            without it.
+        pooling: without the top, None (feature map), "avg" or "max" (a vector of 1,280).
+        num_classes: size of the classifier (1000 with ImageNet weights and the top).
+        classifier_activation: activation of the classifier; None gives logits.
+        name: model name.
+        dropout_rate: dropout before the classifier (0.2 as published).
+        cache_dir: where converted ImageNet weights are kept (default: the package cache).
+
+    Inputs are RGB images preprocessed by `keras_cnn_course.transfer.preprocess_input`
+    ((x - 127) / 128).
+    """
+    input_shape = _check_arguments(include_top, weights, input_shape, pooling, num_classes,
+                                   classifier_activation)
+    inputs = keras.Input(input_shape, name="input_layer")
+    x = _conv_bn(inputs, STEM_FILTERS, 3, 2, "stem_")
+    for spec in block_specs():
+        x = mbconv_block(x, *spec)
+    x = _conv_bn(x, HEAD_FILTERS, 1, 1, "top_")
+    if include_top:
+        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+        x = layers.Dropout(dropout_rate, name="top_dropout")(x)
+        x = layers.Dense(num_classes, activation=classifier_activation, name="predictions")(x)
+    elif pooling == "avg":
+        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+    elif pooling == "max":
+        x = layers.GlobalMaxPooling2D(name="max_pool")(x)
+    model = keras.Model(inputs, x, name=name)
+
+    if weights == "imagenet":
+        from keras_cnn_course.transfer.weights import imagenet_weights_path
+
+        model.load_weights(imagenet_weights_path(cache_dir))
+    elif weights is not None:
+        model.load_weights(weights)
+    return model

@@ -1,0 +1,200 @@
+"""Nielsen's chapter-6 networks, one factory per experiment of his `src/conv.py`.
+
+Reference: M. Nielsen, Neural Networks and Deep Learning, ch. 6 (src/conv.py, src/network3.py).
+
+All take 28x28x1 images: conv 5x5 'valid' (stride 1) + max-pool 2x2, fully connected layers, and
+a 10-way softmax layer. The factories build the architecture; the book's recipe is in the options:
+
+- `activation`: sigmoid in the early experiments, ReLU from `dbl_conv_relu` on.
+- `l2`: Keras kernel-regulariser strength on conv, FC and softmax weights (not biases), as
+  network3.py adds 0.5*lmbda*sum(w**2)/num_training_batches to the mean cost: use
+  `book_l2(lmbda, num_train)`, e.g. l2=book_l2(0.1, 50_000) = 1e-5, book_l2(0.1, 250_000) = 2e-6.
+  Default None: no penalty (the book's rows 3-5 use lmbda = 0.1).
+- `book_init`: his initialisation, weights ~ N(0, sqrt(1/n_out)) (a conv layer's n_out is
+  filters*25/4: the pooled fan-out), biases ~ N(0, 1), the softmax layer all zeros.
+  Default: Keras' initialisers (Glorot uniform weights, zero biases).
+- `dropout`: rates on the inputs of FC1, FC2, ..., and the softmax layer (network3's p_dropout).
+  Keras' dropout rescales at training time, network3 at test time: the same model in expectation.
+
+network3.py applies the activation after pooling; for a per-channel bias and a monotonic activation
+that equals pooling after the activation, which is what the Keras layers below do.
+"""
+
+import keras
+from keras import layers
+
+from keras_cnn_course.models import _checks
+
+FILTERS = (20, 40)  # conv1, conv2: 20 and 40 feature maps of 5x5
+
+
+def book_l2(lmbda, num_train, batch_size=10):
+    """Keras l2 strength equal to network3.py's 0.5*lmbda*sum(w**2)/num_training_batches."""
+    if lmbda < 0:
+        raise ValueError(f"`lmbda` must be >= 0; received lmbda={lmbda!r}.")
+    _checks.positive_int("num_train", num_train)
+    _checks.positive_int("batch_size", batch_size)
+    if num_train < batch_size:
+        raise ValueError(f"`num_train` must be at least one batch ({batch_size}); "
+                         f"received num_train={num_train!r}.")
+    return 0.5 * lmbda / (num_train // batch_size)
+
+
+def _init(book_init, fan_out, zero=False):
+    """(kernel, bias) initialisers: Keras defaults, or network3.py's."""
+    if not book_init:
+        return "glorot_uniform", "zeros"
+    if zero:
+        return "zeros", "zeros"
+    return (keras.initializers.RandomNormal(stddev=(1.0 / fan_out) ** 0.5),
+            keras.initializers.RandomNormal(stddev=1.0))
+
+
+def build(conv_filters, fc_units, *, input_shape=None, num_classes=10, include_top=True,
+          pooling=None, classifier_activation="softmax", activation="sigmoid", l2=None,
+          book_init=False, dropout=None, name="nielsen"):
+    """A network3.py `Network`: conv-pool layers, FC layers, then the softmax layer.
+
+    `dropout` holds one rate per FC layer and one for the softmax layer (or a single rate for all).
+    """
+    input_shape = _checks.input_shape(input_shape, ndim=3, default=(28, 28, 1))
+    conv_filters = _checks.positive_ints("conv_filters", conv_filters) if conv_filters else ()
+    fc_units = _checks.positive_ints("fc_units", fc_units) if fc_units else ()
+    _checks.classifier(include_top=include_top, pooling=pooling, num_classes=num_classes)
+    layers_in = len(fc_units) + 1  # FC layers and the softmax layer
+    rates = dropout if isinstance(dropout, (list, tuple)) else [dropout or 0.0] * layers_in
+    if len(rates) != layers_in:
+        raise ValueError(f"`dropout` needs {layers_in} rates (FC layers and softmax); "
+                         f"received dropout={dropout!r}.")
+    rates = [_checks.rate("dropout", r or 0.0) for r in rates]
+    if l2 is not None and (isinstance(l2, bool) or not isinstance(l2, (int, float)) or l2 < 0):
+        raise ValueError(f"`l2` must be a number >= 0 or None; received l2={l2!r}.")
+    regularizer = keras.regularizers.L2(l2) if l2 else None
+    _checks.spatial_walk(input_shape, [
+        step for i in range(len(conv_filters))
+        for step in ((f"conv{i + 1}", 5, 1, "valid"), (f"pool{i + 1}", 2, 2, "valid"))])
+
+    inputs = keras.Input(shape=input_shape, name="input_layer")
+    x = inputs
+    for i, filters in enumerate(conv_filters, start=1):
+        kernel_init, bias_init = _init(book_init, filters * 25 / 4)
+        x = layers.Conv2D(filters, 5, activation=activation, kernel_regularizer=regularizer,
+                          kernel_initializer=kernel_init, bias_initializer=bias_init,
+                          name=f"conv{i}")(x)
+        x = layers.MaxPooling2D(2, name=f"pool{i}")(x)
+    if not include_top:
+        if pooling == "avg":
+            x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+        elif pooling == "max":
+            x = layers.GlobalMaxPooling2D(name="max_pool")(x)
+        return keras.Model(inputs, x, name=name)
+    x = layers.Flatten(name="flatten")(x)
+    for i, units in enumerate(fc_units, start=1):
+        if rates[i - 1]:
+            x = layers.Dropout(rates[i - 1], name=f"dropout_fc{i}")(x)
+        kernel_init, bias_init = _init(book_init, units)
+        x = layers.Dense(units, activation=activation, kernel_regularizer=regularizer,
+                         kernel_initializer=kernel_init, bias_initializer=bias_init,
+                         name=f"fc{i}")(x)
+    if rates[-1]:
+        x = layers.Dropout(rates[-1], name="dropout_predictions")(x)
+    kernel_init, bias_init = _init(book_init, num_classes, zero=True)
+    x = layers.Dense(num_classes, activation=classifier_activation, kernel_regularizer=regularizer,
+                     kernel_initializer=kernel_init, bias_initializer=bias_init,
+                     name="predictions")(x)
+    return keras.Model(inputs, x, name=name)
+
+
+def nielsen_shallow(*, name="nielsen_shallow", **options):
+    """FC 784-100-10, sigmoid: 79,510 parameters, 97.80% in the book.
+
+    Reference: Nielsen, NNDL ch. 6, src/conv.py shallow().
+    """
+    options.setdefault("activation", "sigmoid")
+    return build((), (100,), name=name, **options)
+
+
+def nielsen_basic_conv(*, name="nielsen_basic_conv", **options):
+    """Conv(20, 5x5) + max-pool 2 -> FC 100 -> 10, sigmoid: 289,630 parameters, 98.78%.
+
+    Reference: Nielsen, NNDL ch. 6, src/conv.py basic_conv().
+    """
+    options.setdefault("activation", "sigmoid")
+    return build(FILTERS[:1], (100,), name=name, **options)
+
+
+def nielsen_omit_fc(*, name="nielsen_omit_fc", **options):
+    """Conv(20, 5x5) + max-pool 2 straight into the softmax layer (the exercise): 29,330 parameters.
+
+    Reference: Nielsen, NNDL ch. 6, src/conv.py omit_FC().
+    """
+    options.setdefault("activation", "sigmoid")
+    return build(FILTERS[:1], (), name=name, **options)
+
+
+def nielsen_dbl_conv(*, name="nielsen_dbl_conv", **options):
+    """Two conv-pool layers (20, 40 maps) -> FC 100 -> 10, sigmoid: 85,670 parameters, 99.06%.
+
+    Reference: Nielsen, NNDL ch. 6, src/conv.py dbl_conv().
+    """
+    options.setdefault("activation", "sigmoid")
+    return build(FILTERS, (100,), name=name, **options)
+
+
+def nielsen_dbl_conv_relu(*, name="nielsen_dbl_conv_relu", **options):
+    """As dbl_conv with ReLU everywhere (book: l2=book_l2(0.1, 50_000), eta 0.03): 99.23%.
+
+    Reference: Nielsen, NNDL ch. 6, src/conv.py dbl_conv_relu().
+    """
+    options.setdefault("activation", "relu")
+    return build(FILTERS, (100,), name=name, **options)
+
+
+def nielsen_expanded_data(n=100, *, name=None, **options):
+    """dbl_conv_relu with FC n, trained on the expanded data (book: l2=book_l2(0.1, 250_000)).
+
+    99.37% / 99.46% / 99.43% for n = 100 / 300 / 1000.
+    Reference: Nielsen, NNDL ch. 6, src/conv.py expanded_data(n).
+    """
+    _checks.positive_int("n", n)
+    options.setdefault("activation", "relu")
+    return build(FILTERS, (n,), name=name or f"nielsen_expanded_data_{n}", **options)
+
+
+def nielsen_expanded_data_double_fc(n=100, *, name=None, **options):
+    """As expanded_data with two FC layers of n units (book: l2=book_l2(0.1, 250_000)).
+
+    99.43% / 99.48% / 99.47% for n = 100 / 300 / 1000.
+    Reference: Nielsen, NNDL ch. 6, src/conv.py expanded_data_double_fc(n).
+    """
+    _checks.positive_int("n", n)
+    options.setdefault("activation", "relu")
+    return build(FILTERS, (n, n), name=name or f"nielsen_expanded_data_double_fc_{n}", **options)
+
+
+def _with_width(family, n):
+    """`family` with its FC width fixed to n, named as the registry names it."""
+    def factory(**options):
+        return family(n, **options)
+    factory.__name__ = factory.__qualname__ = f"{family.__name__}_{n}"
+    factory.__doc__ = (family.__doc__.replace("FC n", f"FC {n}").replace("(n)", f"({n})")
+                       .replace("of n units", f"of {n} units"))
+    return factory
+
+
+nielsen_expanded_data_100 = _with_width(nielsen_expanded_data, 100)
+nielsen_expanded_data_300 = _with_width(nielsen_expanded_data, 300)
+nielsen_expanded_data_1000 = _with_width(nielsen_expanded_data, 1000)
+nielsen_expanded_data_double_fc_100 = _with_width(nielsen_expanded_data_double_fc, 100)
+nielsen_expanded_data_double_fc_300 = _with_width(nielsen_expanded_data_double_fc, 300)
+nielsen_expanded_data_double_fc_1000 = _with_width(nielsen_expanded_data_double_fc, 1000)
+
+
+def nielsen_double_fc_dropout(*, name="nielsen_double_fc_dropout", **options):
+    """Two FC 1000 layers, dropout 0.5 on the inputs of FC1, FC2 and softmax: 1,672,570, 99.60%.
+
+    Reference: Nielsen, NNDL ch. 6, src/conv.py double_fc_dropout(0.5, 0.5, 0.5, 5).
+    """
+    options.setdefault("activation", "relu")
+    options.setdefault("dropout", (0.5, 0.5, 0.5))
+    return build(FILTERS, (1000, 1000), name=name, **options)

@@ -1,0 +1,46 @@
+"""`kcc compare` and `kcc tables`: documented figures vs our runs, from the command line."""
+
+
+def register(subparsers):
+    compare = subparsers.add_parser(
+        "compare", help="print documented vs ours; exit 1 if any figure is a miss or missing")
+    compare.add_argument("study", nargs="?", help="a study of documented.csv (default: every "
+                         "study with a results CSV)")
+    compare.add_argument("--results-dir", help="where <study>.csv lives (default: results/)")
+    compare.set_defaults(func=run_compare)
+    tables = subparsers.add_parser(
+        "tables", help="regenerate results/<study>.md, figures and the README results section")
+    tables.add_argument("studies", nargs="*", help="studies (default: every results CSV)")
+    tables.add_argument("--results-dir", help="where <study>.csv lives (default: results/)")
+    tables.set_defaults(func=run_tables)
+
+
+def _studies(args_studies, directory):
+    studies = list(args_studies) or sorted(path.stem for path in directory.glob("*.csv"))
+    if not studies:
+        raise ValueError(f"no results in {directory}: run a reproduction first (e.g. make "
+                         "reproduce-mnist) or name a study")
+    return studies
+
+
+def run_compare(args):
+    from keras_cnn_course.results import tables
+    from keras_cnn_course.results.documented import load_documented, results_dir
+
+    directory, documented = results_dir(args.results_dir), load_documented()
+    exit_code = 0
+    for study in _studies([args.study] if args.study else [], directory):
+        comparison = tables.compare(study, directory, documented)
+        print(f"## {study}\n\n{tables.comparison_markdown(comparison)}")
+        exit_code = max(exit_code, int(tables.failing(comparison)))
+    return exit_code
+
+
+def run_tables(args):
+    from keras_cnn_course.results.documented import results_dir
+    from keras_cnn_course.results.tables import write_tables
+
+    directory = results_dir(args.results_dir)
+    for path in write_tables(_studies(args.studies, directory), directory):
+        print(path)
+    return 0

@@ -1,0 +1,60 @@
+"""The documented figures (book, lecture, papers) as data: `reproductions/documented.csv`.
+
+One row per figure: key, study, model, config (JSON kwargs or empty), metric, value, unit,
+tolerance, better (higher / lower / none = two-sided), source, locator, note. Where the lecture
+and the book disagree, both rows are there and the note says how.
+"""
+
+import os
+from pathlib import Path
+
+import pandas as pd
+
+ROOT_ENV = "KCC_ROOT"
+COLUMNS = ("key", "study", "model", "config", "metric", "value", "unit", "tolerance", "better",
+           "source", "locator", "note")
+BETTER = ("higher", "lower", "none")
+
+
+def repo_root(root=None):
+    """The project clone: `root`, else $KCC_ROOT, else the directory above the package."""
+    root = Path(root or os.environ.get(ROOT_ENV) or Path(__file__).resolve().parents[2])
+    if not (root / "reproductions" / "documented.csv").is_file():
+        raise FileNotFoundError(
+            f"{root} has no reproductions/documented.csv. Run from a clone of the project or set "
+            f"{ROOT_ENV}=/path/to/the/clone (or pass root=...)."
+        )
+    return root
+
+
+def results_dir(results_dir=None, root=None):
+    """Where `<study>.csv` and the generated tables live: the argument, else <root>/results."""
+    return Path(results_dir) if results_dir is not None else repo_root(root) / "results"
+
+
+def load_documented(path=None, *, root=None):
+    """documented.csv as a DataFrame (value and tolerance as floats, config and note as text)."""
+    path = Path(path) if path is not None else repo_root(root) / "reproductions" / "documented.csv"
+    frame = pd.read_csv(path, dtype={"config": str, "note": str, "key": str, "study": str},
+                        keep_default_na=False, na_values={"value": [""], "tolerance": [""]})
+    missing = [column for column in COLUMNS if column not in frame.columns]
+    if missing:
+        raise ValueError(f"{path} lacks the columns {missing}; expected {list(COLUMNS)}")
+    duplicated = frame["key"][frame["key"].duplicated()].tolist()
+    if duplicated:
+        raise ValueError(f"{path}: keys must be unique, repeated: {duplicated}")
+    wrong = sorted(set(frame["better"]) - set(BETTER))
+    if wrong:
+        raise ValueError(f"{path}: better must be one of {BETTER}, found {wrong}")
+    frame[["value", "tolerance"]] = frame[["value", "tolerance"]].astype(float)
+    return frame
+
+
+def documented_for(study, documented=None):
+    """The rows of one study; ValueError naming the known studies if there are none."""
+    documented = load_documented() if documented is None else documented
+    rows = documented[documented["study"] == study]
+    if rows.empty:
+        raise ValueError(f"unknown study {study!r}; documented studies: "
+                         f"{sorted(documented['study'].unique())}")
+    return rows

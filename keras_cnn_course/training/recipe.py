@@ -1,0 +1,143 @@
+"""A training recipe as data: what a reproduction declares, and `fit` carries out.
+
+Defaults follow measurements on the course machine (2-core Sapphire Rapids CPU with AMX,
+TF 2.21 / Keras 3.15, `../shared/reference/performance_notes.md`), Nielsen's final net at batch 128:
+
+- `mixed_precision=None` (float32): "bfloat16" measured about +20% images/s (4.4-5.3 k vs
+  3.4-4.5 k), but it changes the numerics of every row the package compares against documented
+  float32 figures, so it is opt-in. Use "bfloat16" on CPUs with AMX, "float16" on GPUs.
+- `jit_compile="auto"` (Keras' rule: XLA on GPUs, not on CPU-only machines): XLA made this net
+  slower on the CPU (2.0-2.8 k images/s). It pays off only where per-step overhead dominates
+  (MNIST-1D's 2,050-parameter CNN: ~244 -> ~700 steps/s with `steps_per_execution=100`).
+  Keras turns XLA off while TF op determinism is on, so XLA needs `deterministic=False`.
+- "float16" is for GPUs: on this CPU it is emulated and ran ~30x slower (10 vs 312 images/s for
+  Nielsen's basic conv net), so `fit` refuses it on a machine without a GPU.
+- `steps_per_execution=1`: progress and callbacks per step; raise it for tiny nets (see above).
+- `deterministic=True`: with a seed, two runs on the same machine give identical metrics
+  (see `determinism.py`); set False to let random augmentation in `tf.data.map` run in parallel.
+"""
+
+import dataclasses
+
+OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
+SCHEDULES = ("constant", "cosine", "linear")
+MIXED_PRECISION = (None, "bfloat16", "float16")
+
+
+@dataclasses.dataclass(frozen=True)
+class Recipe:
+    """How to train one network. All sizes are per replica; see `strategy.py` for the rules."""
+
+    optimizer: str = "sgd"  # one of OPTIMIZERS
+    learning_rate: float = 0.01  # for one replica at `batch_size`
+    schedule: str = "constant"  # constant, cosine (to 0), linear (to 0) over all steps
+    momentum: float = 0.0  # sgd and rmsprop
+    nesterov: bool = False  # sgd
+    weight_decay: float | None = None  # decoupled decay (optimizer's own default when None)
+    batch_size: int = 32  # per replica
+    epochs: int = 1
+    steps_per_epoch: int | None = None  # None: one pass over the training data per epoch
+    shuffle: bool = True  # reshuffle (x, y) training arrays every epoch (the book never does)
+    # Keras L2 on every kernel (conv and dense weights, not biases): loss += l2 * sum(w^2).
+    # Nielsen's network3.py adds 0.5 * lmbda * sum(w^2) / batches: l2 = 0.5 * lmbda / batches
+    # (lmbda 0.1 with 5,000 batches of 10 -> 1e-5).
+    l2: float = 0.0
+    dropout: bool | float = True  # True: the model's own rates; False: none; a float: that rate
+    label_smoothing: float = 0.0
+    seed: int | None = 0  # None: not seeded, not reproducible
+    deterministic: bool = True  # TF op determinism (identical reruns; slower random tf.data maps)
+    mixed_precision: str | None = None  # None (float32), "bfloat16" or "float16"
+    jit_compile: bool | str = "auto"  # XLA: True, False or "auto"
+    steps_per_execution: int = 1
+    lr_scaling: str = "linear"  # how the rate follows the number of replicas: linear or none
+
+    def __post_init__(self):
+        def check(ok, name, expected):
+            if not ok:
+                raise ValueError(f"Recipe {name} must be {expected}, got {getattr(self, name)!r}")
+
+        check(self.optimizer in OPTIMIZERS, "optimizer", f"one of {OPTIMIZERS}")
+        check(self.schedule in SCHEDULES, "schedule", f"one of {SCHEDULES}")
+        check(self.learning_rate > 0, "learning_rate", "> 0")
+        check(0 <= self.momentum < 1, "momentum", "in [0, 1)")
+        check(self.momentum == 0 or self.optimizer in ("sgd", "rmsprop"), "momentum",
+              "0 unless optimizer is sgd or rmsprop")
+        check(not self.nesterov or self.optimizer == "sgd", "nesterov",
+              "False unless optimizer is sgd")
+        check(self.weight_decay is None or self.weight_decay >= 0, "weight_decay", "None or >= 0")
+        for name in ("batch_size", "epochs", "steps_per_execution"):
+            check(_positive_int(getattr(self, name)), name, "a positive integer")
+        check(self.steps_per_epoch is None or _positive_int(self.steps_per_epoch),
+              "steps_per_epoch", "None or a positive integer")
+        check(self.l2 >= 0, "l2", ">= 0")
+        check(isinstance(self.dropout, bool) or 0 <= self.dropout < 1, "dropout",
+              "True, False or a rate in [0, 1)")
+        check(0 <= self.label_smoothing < 1, "label_smoothing", "in [0, 1)")
+        check(self.seed is None or _int_at_least(self.seed, 0), "seed", "None or an integer >= 0")
+        check(self.mixed_precision in MIXED_PRECISION, "mixed_precision",
+              f"one of {MIXED_PRECISION}")
+        check(self.jit_compile in (True, False, "auto"), "jit_compile", "True, False or 'auto'")
+        check(self.lr_scaling in ("linear", "none"), "lr_scaling", "'linear' or 'none'")
+        check(self.jit_compile is not True or not self.deterministic, "jit_compile",
+              "False or 'auto' while deterministic=True (Keras turns XLA off under TF op "
+              "determinism); set deterministic=False to use XLA")
+
+    @property
+    def dtype_policy(self):
+        """The Keras dtype policy name for `mixed_precision`."""
+        return f"mixed_{self.mixed_precision}" if self.mixed_precision else "float32"
+
+    def learning_rate_schedule(self, steps_per_epoch, replicas=1):
+        """The rate scaled for `replicas` (a float), or a Keras schedule over all the steps."""
+        import keras
+
+        from keras_cnn_course.training.strategy import scaled_learning_rate
+
+        rate = scaled_learning_rate(self.learning_rate, replicas, self.lr_scaling)
+        total_steps = self.epochs * int(steps_per_epoch)
+        if self.schedule == "cosine":
+            return keras.optimizers.schedules.CosineDecay(rate, decay_steps=total_steps)
+        if self.schedule == "linear":
+            return keras.optimizers.schedules.PolynomialDecay(rate, total_steps, 0.0, power=1.0)
+        return rate
+
+    def build_optimizer(self, steps_per_epoch, replicas=1):
+        """The Keras optimizer, its rate scaled for `replicas`, its schedule over all steps."""
+        import keras
+
+        rate = self.learning_rate_schedule(steps_per_epoch, replicas)
+        decay = {} if self.weight_decay is None else {"weight_decay": self.weight_decay}
+        if self.optimizer == "sgd":
+            return keras.optimizers.SGD(rate, momentum=self.momentum, nesterov=self.nesterov,
+                                        **decay)
+        if self.optimizer == "rmsprop":
+            return keras.optimizers.RMSprop(rate, momentum=self.momentum, **decay)
+        if self.optimizer == "adamw":
+            return keras.optimizers.AdamW(rate, **decay)
+        return keras.optimizers.Adam(rate, **decay)
+
+    def loss_function(self, num_classes, from_logits=False):
+        """Per-example cross-entropy on integer labels, with the recipe's label smoothing."""
+        import keras
+        from keras import ops
+
+        def sparse_crossentropy(y_true, y_pred):
+            labels = ops.cast(ops.reshape(y_true, (-1,)), "int32")
+            if not self.label_smoothing:
+                return keras.losses.sparse_categorical_crossentropy(
+                    labels, y_pred, from_logits=from_logits
+                )
+            return keras.losses.categorical_crossentropy(
+                ops.one_hot(labels, num_classes), y_pred,
+                from_logits=from_logits, label_smoothing=self.label_smoothing,
+            )
+
+        return sparse_crossentropy
+
+
+def _int_at_least(value, low):
+    return isinstance(value, int) and not isinstance(value, bool) and value >= low
+
+
+def _positive_int(value):
+    return _int_at_least(value, 1)

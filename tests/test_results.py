@@ -1,0 +1,232 @@
+"""Results: run rows, the status rule at its edges, generated markdown, `kcc compare` exit codes."""
+
+import math
+import os
+import re
+import types
+
+import pandas as pd
+import pytest
+
+from keras_cnn_course import results
+from keras_cnn_course.results import runs as runs_module
+from keras_cnn_course.results.tables import BEGIN, END, status
+
+DOCUMENTED = """key,study,model,config,metric,value,unit,tolerance,better,source,locator,note
+up,toy,net_a,,test_accuracy,99.60,%,0.20,higher,book,"ch. 1",
+down,toy,net_b,,test_error,17,%,4,lower,book,"fig. 2","A printing error, see the erratum."
+both,toy,net_c,"{""shuffle_seq"": true}",test_accuracy,56,%,4,none,readme,"table",
+never,toy,net_d,,test_accuracy,90,%,1,higher,book,"ch. 3",
+"""
+
+
+@pytest.fixture
+def root(tmp_path, monkeypatch):
+    """A project root with its own documented.csv and an empty results directory."""
+    (tmp_path / "reproductions").mkdir()
+    (tmp_path / "reproductions" / "documented.csv").write_text(DOCUMENTED)
+    (tmp_path / "results").mkdir()
+    monkeypatch.setenv("KCC_ROOT", str(tmp_path))
+    return tmp_path
+
+
+def add(key, seed, metrics, protocol="fast", **kwargs):
+    return results.append_run("toy", key, seed, protocol, metrics, wall_seconds=1.5,
+                              command="python toy.py", **kwargs)
+
+
+# --- status at the tolerance edges ----------------------------------------------------------
+
+@pytest.mark.parametrize("ours, documented, tolerance, better, expected", [
+    (99.40, 99.60, 0.20, "higher", "match"),  # exactly at the tolerance
+    (99.39, 99.60, 0.20, "higher", "miss"),
+    (99.80, 99.60, 0.20, "higher", "match"),
+    (99.81, 99.60, 0.20, "higher", "above"),
+    (13.0, 17.0, 4.0, "lower", "match"),
+    (12.99, 17.0, 4.0, "lower", "above"),
+    (21.01, 17.0, 4.0, "lower", "miss"),
+    (21.0, 17.0, 4.0, "none", "match"),
+    (21.01, 17.0, 4.0, "none", "miss"),
+    (12.99, 17.0, 4.0, "none", "miss"),
+    (float("nan"), 17.0, 4.0, "none", "missing"),
+    (None, 17.0, 4.0, "higher", "missing"),
+])
+def test_status_at_the_tolerance_edges(ours, documented, tolerance, better, expected):
+    assert status(ours, documented, tolerance, better) == expected
+
+
+def test_status_is_decimal_exact_where_binary_floats_are_not():
+    assert abs(98.58 - 98.78) > 0.20  # what a float comparison would wrongly call a miss
+    assert status(98.58, 98.78, 0.20, "higher") == "match"
+    assert status(99.43, 99.23, 0.20, "none") == "match"
+
+
+# --- the run CSV ----------------------------------------------------------------------------
+
+def test_run_rows_have_the_schema_and_raw_numbers(root):
+    add("up", 0, {"test_accuracy": 99.5, "validation_accuracy": 99.4}, epochs=3, steps=30)
+    add(["both", "never"], 0, {"test_accuracy": 55.25})
+    path = root / "results" / "toy.csv"
+    header = path.read_text().splitlines()[0].split(",")
+    assert header == ["key", "seed", "protocol", "test_accuracy", "validation_accuracy",
+                      *runs_module.TRAILING]
+    frame = pd.read_csv(path)
+    assert frame["test_accuracy"].tolist() == [99.5, 55.25, 55.25]
+    assert frame["key"].tolist() == ["up", "both", "never"]
+    assert frame["command"].tolist() == ["python toy.py"] * 3
+    for column in ("tensorflow", "keras", "git_commit", "date", "device"):
+        assert frame[column].notna().all()
+    assert results.completed("toy") == {("up", 0, "fast"), ("both", 0, "fast"),
+                                        ("never", 0, "fast")}
+
+
+@pytest.mark.parametrize("metrics, message", [
+    ({"test_accuracy": "99.5%"}, "raw number"),
+    ({"test_accuracy": 0.995}, "fraction"),
+    ({"test_error": 140.0}, "percentage"),
+    ({"Test Accuracy": 99.0}, "snake_case"),
+    ({"test_accuracy": float("nan")}, "finite"),
+])
+def test_bad_metrics_are_refused(root, metrics, message):
+    with pytest.raises(ValueError, match=message):
+        add("up", 0, metrics)
+    assert not (root / "results" / "toy.csv").exists()
+
+
+def test_reruns_skip_done_rows_unless_asked_to_redo(root):
+    add("up", 0, {"test_accuracy": 99.5})
+    with pytest.raises(ValueError, match="replace=True"):
+        add("up", 0, {"test_accuracy": 99.7})
+    add("up", 0, {"test_accuracy": 99.7}, replace=True)
+    add("up", 0, {"test_accuracy": 99.1}, protocol="book")
+    frame = results.load_runs("toy")
+    rows = sorted(zip(frame["protocol"], frame["test_accuracy"]))
+    assert rows == [("book", 99.1), ("fast", 99.7)]
+
+
+def test_a_kill_during_a_write_leaves_the_finished_rows_intact(root, monkeypatch):
+    add("up", 0, {"test_accuracy": 99.5})
+    before = (root / "results" / "toy.csv").read_bytes()
+
+    def killed(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(runs_module.os, "replace", killed)
+    with pytest.raises(KeyboardInterrupt):
+        add("up", 1, {"test_accuracy": 99.6})
+    assert (root / "results" / "toy.csv").read_bytes() == before
+    assert os.listdir(root / "results") == ["toy.csv"]  # no temporary file left behind
+
+
+def test_fit_metrics_are_percentages_at_the_selected_epoch():
+    fake = types.SimpleNamespace(
+        selected={"accuracy": 0.999, "val_accuracy": 0.99, "test_accuracy": 0.9912, "epoch": 3},
+        final={"test_accuracy": 0.99}, selected_epoch=3)
+    assert results.fit_metrics(fake) == pytest.approx({
+        "train_accuracy": 99.9, "validation_accuracy": 99.0, "test_accuracy": 99.12,
+        "final_test_accuracy": 99.0, "selected_epoch": 3})
+    with_errors = results.fit_metrics(fake, errors=True)
+    assert with_errors["test_error"] == pytest.approx(0.88)
+    assert with_errors["train_error"] == pytest.approx(0.1)
+
+
+def test_percentages_carry_no_float32_noise():
+    import numpy as np
+
+    keras_figure = float(np.float32(9_940 / 10_000))  # how Keras reports 9,940 right of 10,000
+    assert 100 * keras_figure != 99.4  # 99.40000176429749: a miss at the tolerance edge
+    assert runs_module.percent(keras_figure) == 99.4
+    assert status(runs_module.percent(keras_figure), 99.6, 0.2, "higher") == "match"
+    fake = types.SimpleNamespace(selected={"test_accuracy": float(np.float32(0.9619))},
+                                 final={}, selected_epoch=1)
+    assert results.fit_metrics(fake, errors=True) == {"test_accuracy": 96.19, "test_error": 3.81,
+                                                      "selected_epoch": 1}
+
+
+# --- generated tables -----------------------------------------------------------------------
+
+def table_rows(markdown):
+    """The comparison table of a generated page, as {key: {column: cell}}."""
+    lines = [line for line in markdown.splitlines() if line.startswith("| ")]
+    header = [cell.strip() for cell in lines[0].strip("|").split("|")]
+    rows = {}
+    for line in lines[1:]:
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        if cells[0] == "key":
+            break  # the runs table starts
+        rows[cells[0]] = dict(zip(header, cells))
+    return rows
+
+
+def test_generated_markdown_says_what_the_csvs_say(root):
+    add("up", 0, {"test_accuracy": 99.41, "validation_accuracy": 99.50})
+    add("up", 1, {"test_accuracy": 99.55, "validation_accuracy": 99.62})
+    add("up", 2, {"test_accuracy": 99.30, "validation_accuracy": 99.62})  # tie: later run wins
+    add("down", 0, {"test_error": 21.5})
+    add("down", 1, {"test_error": 20.5})
+    add("both", 0, {"test_accuracy": 61.0})
+    written = results.write_tables(["toy"])
+    page = (root / "results" / "toy.md").read_text()
+    rows = table_rows(page)
+    csv = pd.read_csv(root / "results" / "toy.csv")
+    up = csv[csv["key"] == "up"]["test_accuracy"]
+    mean, std = (float(text) for text in rows["up"]["ours: mean ± std"].split(" ± "))
+    assert (mean, std) == (round(up.mean(), 3), round(up.std(), 3))
+    assert (rows["up"]["n"], rows["up"]["best by validation"]) == ("3", "99.3")
+    assert (rows["up"]["delta"], rows["up"]["status"]) == ("-0.3", "miss")  # judged: best by val.
+    assert (rows["down"]["ours: mean ± std"], rows["down"]["status"]) == ("21 ± 0.707", "match")
+    assert (rows["both"]["delta"], rows["both"]["status"]) == ("+5", "miss")
+    assert (rows["never"]["n"], rows["never"]["status"]) == ("0", "missing")
+    assert "A printing error, see the erratum." in page
+    assert page.count("`python toy.py`") == 6  # every run listed with its command
+    readme = (root / "results" / "README.md").read_text()
+    assert BEGIN in readme and END in readme and "[toy](toy.md)" in readme
+    assert table_rows(readme.split("[toy](toy.md)")[1]) == table_rows(page)
+    figure = root / "results" / "figures" / "toy_vs_documented.png"
+    assert figure in written and figure.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_regenerating_keeps_the_hand_written_part_of_the_readme(root):
+    add("up", 0, {"test_accuracy": 99.6})
+    readme = root / "results" / "README.md"
+    readme.write_text(f"# Our results\n\nIntro by hand.\n\n{BEGIN}\nstale\n{END}\n\nFooter.\n")
+    assert kcc("tables") == 0
+    text = readme.read_text()
+    assert text.startswith("# Our results\n\nIntro by hand.") and text.endswith("Footer.\n")
+    assert "stale" not in text and re.search(r"\| up \|.*\| match \|", text)
+
+
+# --- kcc compare ----------------------------------------------------------------------------
+
+def kcc(*args):
+    from keras_cnn_course.cli import main
+
+    return main(list(args))
+
+
+def test_kcc_compare_exit_codes(root, tmp_path, capsys):
+    add("up", 0, {"test_accuracy": 99.5})
+    add("down", 0, {"test_error": 18})
+    add("both", 0, {"test_accuracy": 57})
+    assert kcc("compare", "toy") == 1  # `never` is missing
+    assert "| never |" in capsys.readouterr().out
+    add("never", 0, {"test_accuracy": 90.5})
+    assert kcc("compare", "toy", "--results-dir", str(root / "results")) == 0
+    add("never", 1, {"test_accuracy": 88.0}, protocol="book")
+    assert kcc("compare") == 1  # a miss under the book protocol
+    assert kcc("compare", "no_such_study") == 2
+    assert "no_such_study" in capsys.readouterr().err
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert kcc("compare", "--results-dir", str(empty)) == 2  # nothing run yet: say so
+
+
+def test_repo_root_is_overridable_and_explains_a_wrong_one(tmp_path, monkeypatch):
+    monkeypatch.setenv("KCC_ROOT", str(tmp_path))
+    with pytest.raises(FileNotFoundError, match="KCC_ROOT"):
+        results.repo_root()
+    monkeypatch.delenv("KCC_ROOT")
+    documented = results.load_documented()  # the project's own file
+    assert documented["key"].is_unique and len(documented) > 40
+    assert set(documented["better"]) <= {"higher", "lower", "none"}
+    assert not documented["value"].map(math.isnan).any()

@@ -22,12 +22,12 @@ def load_splits(quick):
                               for name, (x, y) in zip(splits._fields, splits)])
 
 
-def training_data(splits, regime, recipe, batch_size):
+def training_data(splits, regime, recipe, batch_size, distortions=None):
     """The training pipeline for a data regime: 50k as is, 1-pixel expanded, or distorted."""
     x, y = splits.train
     if regime == "expanded":
         x, y = data.expand_mnist(x, y, seed=0)  # shuffled once, as expand_mnist.py does
-    augment = data.augmentation(recipe.seed) if regime == "distorted" else None
+    augment = data.augmentation(recipe.seed, **(distortions or {})) if regime == "distorted" else None
     shuffle_seed = recipe.seed if recipe.shuffle else None
     return data.arrays_dataset(x, y, batch_size, shuffle_seed=shuffle_seed, augment=augment)
 
@@ -49,12 +49,12 @@ def run_row(study, name, row, seed, args, dirs, splits, strategy):
     results_dir, runs_dir = dirs
     recipe = row.recipe(args.protocol, seed)
     if args.quick:
-        recipe = dataclasses.replace(recipe, epochs=1)
+        recipe = dataclasses.replace(recipe, epochs=1, warmup_epochs=0)
     run_name = f"{name}-{args.protocol}-seed{seed}"
     run_dir = runs_dir / run_name
     run_dir.mkdir(parents=True, exist_ok=True)
     batch = recipe.batch_size * strategy.num_replicas_in_sync
-    train = training_data(splits, row.data_regime(args.protocol), recipe, batch)
+    train = training_data(splits, row.data_regime(args.protocol), recipe, batch, row.distortions)
     validation = data.arrays_dataset(*splits.validation, 1000)
     test = data.arrays_dataset(*splits.test, 1000)
     test_images = test.map(lambda images, labels: images)

@@ -80,7 +80,9 @@ def fit(build_model, recipe, train, validation=None, test=None, *, strategy=None
             extras = _EpochExtras(lambda: loop.evaluate(test))
         else:
             extras = _EpochExtras(lambda: model.evaluate(test, verbose=0, return_dict=True))
-        all_callbacks = [*callbacks, extras, *_logging_callbacks(log_dir, tensorboard)]
+        # EMA weights first, so every evaluation (validation, test, callbacks) sees them.
+        ema = [keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if recipe.ema else []
+        all_callbacks = [*ema, *callbacks, extras, *_logging_callbacks(log_dir, tensorboard)]
         if loop:
             loop.fit(train_ds, epochs=recipe.epochs, steps_per_epoch=recipe.steps_per_epoch,
                      validation=validation, callbacks=all_callbacks, verbose=verbose)

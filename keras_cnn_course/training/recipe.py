@@ -44,6 +44,8 @@ class Recipe:
     l2: float = 0.0
     dropout: bool | float = True  # True: the model's own rates; False: none; a float: that rate
     label_smoothing: float = 0.0
+    warmup_epochs: int = 0  # linear warm-up from 0 before the schedule (cosine only)
+    ema: bool = False  # evaluate and keep an exponential moving average of the weights
     seed: int | None = 0  # None: not seeded, not reproducible
     deterministic: bool = True  # TF op determinism (identical reruns; slower random tf.data maps)
     mixed_precision: str | None = None  # None (float32), "bfloat16" or "float16"
@@ -73,6 +75,9 @@ class Recipe:
         check(isinstance(self.dropout, bool) or 0 <= self.dropout < 1, "dropout",
               "True, False or a rate in [0, 1)")
         check(0 <= self.label_smoothing < 1, "label_smoothing", "in [0, 1)")
+        check(_int_at_least(self.warmup_epochs, 0) and self.warmup_epochs < self.epochs
+              and (self.warmup_epochs == 0 or self.schedule == "cosine"), "warmup_epochs",
+              "an integer in [0, epochs), used with the cosine schedule")
         check(self.seed is None or _int_at_least(self.seed, 0), "seed", "None or an integer >= 0")
         check(self.mixed_precision in MIXED_PRECISION, "mixed_precision",
               f"one of {MIXED_PRECISION}")
@@ -96,7 +101,10 @@ class Recipe:
         rate = scaled_learning_rate(self.learning_rate, replicas, self.lr_scaling)
         total_steps = self.epochs * int(steps_per_epoch)
         if self.schedule == "cosine":
-            return keras.optimizers.schedules.CosineDecay(rate, decay_steps=total_steps)
+            warmup = self.warmup_epochs * int(steps_per_epoch)
+            return keras.optimizers.schedules.CosineDecay(
+                0.0 if warmup else rate, decay_steps=total_steps - warmup,
+                warmup_target=rate if warmup else None, warmup_steps=warmup)
         if self.schedule == "linear":
             return keras.optimizers.schedules.PolynomialDecay(rate, total_steps, 0.0, power=1.0)
         return rate
@@ -107,6 +115,7 @@ class Recipe:
 
         rate = self.learning_rate_schedule(steps_per_epoch, replicas)
         decay = {} if self.weight_decay is None else {"weight_decay": self.weight_decay}
+        decay["use_ema"] = self.ema
         if self.optimizer == "sgd":
             return keras.optimizers.SGD(rate, momentum=self.momentum, nesterov=self.nesterov,
                                         **decay)

@@ -154,9 +154,29 @@ def study_markdown(study, results_dir=None, documented=None, figure_name=None):
         parts.append("## Notes on discrepancies\n\n" + "".join(
             f"- `{row.key}` ({row.source}): {row.note}\n" for row in notes.itertuples()))
     runs = load_runs(study, results_dir)
+    parts.append(protocols_markdown(study, runs))
     listing = runs_markdown(runs) if len(runs) else "None yet.\n"
     parts.append(f"## Runs ({len(runs)})\n\n{listing}")
     return "\n".join(parts)
+
+
+def protocols_markdown(study, runs):
+    """What each protocol of the study does (reproductions/protocols.csv), and where it ran."""
+    from keras_cnn_course.results.documented import repo_root
+
+    path = repo_root() / "reproductions" / "protocols.csv"
+    protocols = pd.read_csv(path) if path.exists() else pd.DataFrame(columns=["study"])
+    lines = ["## Protocols and provenance\n"]
+    for row in protocols[protocols["study"] == study].itertuples(index=False):
+        lines.append(f"- `{row.protocol}`: {row.description}")
+    if len(runs):
+        distinct = runs.drop_duplicates(["date", "seed", "protocol", "wall_seconds"])
+        for column in ("device", "tensorflow", "keras"):
+            values = ", ".join(sorted(set(map(str, runs[column].dropna()))))
+            lines.append(f"- {column}: {values}")
+        lines.append(f"- training wall time: {distinct['wall_seconds'].sum() / 3600:.2f} h "
+                     f"in {len(distinct)} runs")
+    return "\n".join(lines) + "\n"
 
 
 def results_section(studies, results_dir=None, documented=None):

@@ -179,14 +179,14 @@ def protocols_markdown(study, runs):
     return "\n".join(lines) + "\n"
 
 
-def results_section(studies, results_dir=None, documented=None):
+def results_section(studies, results_dir=None, documented=None, link_prefix=""):
     """The generated part of results/README.md: one comparison table per study."""
     parts = [BEGIN, "## Results\n"]
     for study in studies:
         comparison = compare(study, results_dir, documented)
         counts = comparison["status"].value_counts()
         summary = ", ".join(f"{counts[name]} {name}" for name in STATUSES if name in counts)
-        parts.append(f"### [{study}]({study}.md): {summary}\n\n{comparison_markdown(comparison)}")
+        parts.append(f"### [{study}]({link_prefix}{study}.md): {summary}\n\n{comparison_markdown(comparison)}")
     parts.append(END)
     return "\n".join(parts)
 
@@ -210,15 +210,26 @@ def write_tables(studies=None, results_dir=None, documented=None):
         page = directory / f"{study}.md"
         write_atomic(page, study_markdown(study, directory, documented, figure.name))
         written += [page, figure]
+    every_study = sorted(path.stem for path in directory.glob("*.csv"))
     readme = directory / "README.md"
     text = readme.read_text() if readme.exists() else "# Results\n\n" + BEGIN + "\n" + END + "\n"
+    write_atomic(readme, with_section(readme, text, results_section(every_study, directory, documented)))
+    written.append(readme)
+    project_readme = directory.parent / "README.md"  # the project's front page, when it has markers
+    if project_readme.exists() and BEGIN in project_readme.read_text():
+        section = results_section(every_study, directory, documented, link_prefix="results/")
+        write_atomic(project_readme, with_section(project_readme, project_readme.read_text(), section))
+        written.append(project_readme)
+    return written
+
+
+def with_section(path, text, section):
+    """`text` with the part between the markers replaced by `section`."""
     if BEGIN not in text or END not in text:
-        raise ValueError(f"{readme} lacks the markers {BEGIN!r} ... {END!r}; add them where the "
+        raise ValueError(f"{path} lacks the markers {BEGIN!r} ... {END!r}; add them where the "
                          "generated results section belongs")
     head, rest = text.split(BEGIN, 1)
-    tail = rest.split(END, 1)[1]
-    write_atomic(readme, head + results_section(studies, directory, documented) + tail)
-    return written + [readme]
+    return head + section + rest.split(END, 1)[1]
 
 
 def plot_comparison(comparison, runs, path):

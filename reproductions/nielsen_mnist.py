@@ -76,7 +76,7 @@ class Row:
 
 ROWS = {
     "row0": Row(("mnist_row0_shallow",), "nielsen_shallow", "mnist", 0.1, 0.0,
-                dataclasses.replace(SIGMOID, epochs=15), seeds=3),
+                dataclasses.replace(SIGMOID, epochs=30), seeds=3),
     "row1": Row(("mnist_row1_basic_conv", "lecture_basic_conv"), "nielsen_basic_conv", "mnist",
                 0.1, 0.0, SIGMOID, seeds=3),
     "row2": Row(("mnist_row2_dbl_conv", "lecture_second_cnn"), "nielsen_dbl_conv", "mnist", 0.1,
@@ -98,7 +98,7 @@ ROWS = {
     "row6": Row(("mnist_row6_double_fc_dropout", "lecture_final"), "nielsen_double_fc_dropout",
                 "distorted", 0.03, 0.0, FINAL, seeds=5, book_epochs=40, distortions=DISTORTIONS),
     "ch3": Row(("mnist_ch3_validation",), "nielsen_shallow", "mnist", 0.1, 5.0,
-               dataclasses.replace(SIGMOID, epochs=15), metric="validation_accuracy",
+               dataclasses.replace(SIGMOID, epochs=30), metric="validation_accuracy",
                l2=5.0 / (2 * 50_000)),  # network2.py's L2: lmbda / (2 n)
 }
 ENSEMBLE = ("row6", ("mnist_row7_ensemble_vote", "lecture_state_of_the_art"))

@@ -1,0 +1,95 @@
+"""Tables and figures of the transfer study, drawn from results/transfer.csv alone.
+
+- the generated results/transfer.md (via keras_cnn_course.results);
+- figures/transfer_learning_curve.png: test accuracy against training-set size (Fashion-MNIST)
+  and per fold (photos), mean ± std, for scratch / frozen / fine-tuned;
+- figures/transfer_photos.png: photos with their out-of-fold predicted class (frozen case).
+"""
+
+import io
+
+import numpy as np
+import pandas as pd
+
+from keras_cnn_course import results
+
+STUDY = "transfer"
+CONDITIONS = ("scratch", "frozen", "fine_tuned")
+COLOURS = {"scratch": "tab:grey", "frozen": "tab:blue", "fine_tuned": "tab:orange"}
+
+
+def summary(runs):
+    """Mean, std and n of every key's headline number (test accuracy or paired gain)."""
+    value = runs["test_accuracy"] if "test_accuracy" in runs else pd.Series(np.nan, runs.index)
+    if "accuracy_gain" in runs:
+        value = value.fillna(runs["accuracy_gain"])
+    table = runs.assign(value=value).groupby("key", sort=False)["value"]
+    return pd.DataFrame({"mean": table.mean(), "std": table.std(), "n": table.count()})
+
+
+def _save(figure, path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100)
+    results.write_atomic(path, buffer.getvalue())
+
+
+def learning_curve(table, path):
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(10, 4), layout="constrained")
+    photos_axis, fashion_axis = figure.subplots(1, 2, width_ratios=[1, 2])
+    for i, condition in enumerate(CONDITIONS):
+        key = f"photos_{condition}"
+        if key in table.index:
+            row = table.loc[key]
+            photos_axis.bar(i, row["mean"], yerr=row["std"], color=COLOURS[condition], capsize=4)
+        rows = table[table.index.str.match(rf"fashion_\d+_{condition}$")]
+        sizes = [int(k.split("_")[1]) for k in rows.index]
+        if sizes:
+            fashion_axis.errorbar(sizes, rows["mean"], yerr=rows["std"], marker="o", capsize=4,
+                                  color=COLOURS[condition], label=condition.replace("_", "-"))
+    photos_axis.set_xticks(range(3), [c.replace("_", "-") for c in CONDITIONS])
+    photos_axis.set_ylabel("test accuracy (%)")
+    photos_axis.set_title("Tux Paint photos (186, 6 classes)")
+    fashion_axis.set_xscale("log")
+    fashion_axis.set_xlabel("training images")
+    fashion_axis.set_title("Fashion-MNIST (test on 2,000)")
+    fashion_axis.legend()
+    _save(figure, path)
+
+
+def photo_grid(predictions, path, cache_dir=None, count=24):
+    from matplotlib.figure import Figure
+
+    from keras_cnn_course.transfer.datasets import load_photo_stamps
+    from reproductions.transfer import PHOTO_SIZE
+
+    data = load_photo_stamps(PHOTO_SIZE, cache_dir)
+    index = {name: i for i, name in enumerate(data["names"])}
+    chosen = predictions.groupby("label", group_keys=False).head(count // 6 or 1).head(count)
+    figure = Figure(figsize=(12, 2.3 * int(np.ceil(len(chosen) / 6))), layout="constrained")
+    axes = figure.subplots(int(np.ceil(len(chosen) / 6)), 6, squeeze=False).ravel()
+    for axis in axes:
+        axis.axis("off")
+    for axis, row in zip(axes, chosen.itertuples()):
+        axis.imshow(data["x"][index[row.photo]])
+        right = row.frozen == row.label
+        axis.set_title(f"{row.frozen}" + ("" if right else f"\n(is {row.label})"), fontsize=9,
+                       color="black" if right else "red")
+    figure.suptitle("Out-of-fold predictions, frozen ImageNet features + new last layer")
+    _save(figure, path)
+
+
+def report(results_dir, cache_dir=None):
+    runs = results.load_runs(STUDY, results_dir)
+    if runs.empty:
+        return
+    table = summary(runs)
+    print(table.round(2).to_string())
+    results.write_tables([STUDY], results_dir)
+    figures = results_dir / "figures"
+    learning_curve(table, figures / "transfer_learning_curve.png")
+    predictions = results_dir / "transfer_photo_predictions.csv"
+    if predictions.exists():
+        photo_grid(pd.read_csv(predictions), figures / "transfer_photos.png", cache_dir)

@@ -210,7 +210,10 @@ def write_tables(studies=None, results_dir=None, documented=None):
         page = directory / f"{study}.md"
         write_atomic(page, study_markdown(study, directory, documented, figure.name))
         written += [page, figure]
-    every_study = sorted(path.stem for path in directory.glob("*.csv"))
+    from keras_cnn_course.results.documented import load_documented
+
+    known = set((load_documented() if documented is None else documented)["study"])
+    every_study = sorted(path.stem for path in directory.glob("*.csv") if path.stem in known)
     readme = directory / "README.md"
     text = readme.read_text() if readme.exists() else "# Results\n\n" + BEGIN + "\n" + END + "\n"
     write_atomic(readme, with_section(readme, text, results_section(every_study, directory, documented)))

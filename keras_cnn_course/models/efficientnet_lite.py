@@ -12,6 +12,8 @@ import string
 import keras
 from keras import layers
 
+from keras_cnn_course.models import _checks
+
 # (repeats, kernel, first stride, expand ratio, input filters, output filters) per stage.
 BLOCKS = (
     (1, 3, 1, 1, 32, 16),
@@ -63,32 +65,32 @@ def mbconv_block(inputs, name, kernel, stride, expand, filters_in, filters_out):
 
 
 def _check_arguments(include_top, weights, input_shape, pooling, num_classes,
-                     classifier_activation):
+                     classifier_activation, dropout_rate):
     if not (weights in (None, "imagenet") or str(weights).endswith(".weights.h5")):
         raise ValueError("`weights` must be None, 'imagenet' or the path to a `.weights.h5` "
-                         f"file. Received: weights={weights!r}")
-    if weights == "imagenet" and include_top and num_classes != 1000:
+                         f"file; received weights={weights!r}.")
+    _checks.classifier(include_top=include_top, pooling=pooling, num_classes=num_classes)
+    _checks.rate("dropout_rate", dropout_rate)
+    pretrained_top = weights == "imagenet" and include_top
+    if pretrained_top and num_classes != 1000:
         raise ValueError("If using `weights='imagenet'` with `include_top=True`, `num_classes` "
-                         f"should be 1000. Received: num_classes={num_classes}")
-    if weights == "imagenet" and include_top and classifier_activation not in (None, "softmax"):
+                         f"should be 1000; received num_classes={num_classes}.")
+    if pretrained_top and classifier_activation not in (None, "softmax"):
         raise ValueError("Only None and 'softmax' are allowed for `classifier_activation` with "
-                         f"pretrained weights. Received: {classifier_activation!r}")
-    if include_top and (not isinstance(num_classes, int) or num_classes < 1):
-        raise ValueError(f"`num_classes` must be a positive integer. Received: {num_classes!r}")
-    if not include_top and pooling not in (None, "avg", "max"):
-        raise ValueError(f"`pooling` must be None, 'avg' or 'max'. Received: pooling={pooling!r}")
-    if input_shape is None:
-        return (DEFAULT_SIZE, DEFAULT_SIZE, 3) if include_top else (None, None, 3)
-    if len(input_shape) != 3 or input_shape[-1] != 3:
-        raise ValueError("`input_shape` must be (height, width, 3) for RGB images. "
-                         f"Received: input_shape={input_shape}")
-    if any(size is not None and size < MIN_SIZE for size in input_shape[:2]):
-        raise ValueError(f"`input_shape` must be at least {MIN_SIZE}x{MIN_SIZE} (five stride-2 "
-                         f"stages). Received: input_shape={input_shape}")
-    if weights == "imagenet" and include_top and tuple(input_shape) != (DEFAULT_SIZE,) * 2 + (3,):
+                         f"pretrained weights; received classifier_activation="
+                         f"{classifier_activation!r}.")
+    default = (DEFAULT_SIZE, DEFAULT_SIZE, 3) if include_top else (None, None, 3)
+    shape = _checks.input_shape(input_shape, ndim=3, default=default)
+    if shape[-1] != 3:
+        raise ValueError(f"`input_shape` must be (height, width, 3) for RGB images; received "
+                         f"input_shape={input_shape!r}.")
+    if pretrained_top and shape != default:
         raise ValueError("With `weights='imagenet'` and `include_top=True`, `input_shape` must "
-                         f"be (224, 224, 3). Received: input_shape={input_shape}")
-    return tuple(input_shape)
+                         f"be {default}; received input_shape={input_shape!r}.")
+    for size in shape[:2]:
+        _checks.fits(size, MIN_SIZE, layer="stem_conv", input_shape=shape,
+                     why="five stride-2 stages follow")
+    return shape
 
 
 def efficientnet_lite0(include_top=True, weights=None, input_shape=None, pooling=None,
@@ -117,7 +119,7 @@ def efficientnet_lite0(include_top=True, weights=None, input_shape=None, pooling
     ((x - 127) / 128).
     """
     input_shape = _check_arguments(include_top, weights, input_shape, pooling, num_classes,
-                                   classifier_activation)
+                                   classifier_activation, dropout_rate)
     inputs = keras.Input(input_shape, name="input_layer")
     x = _conv_bn(inputs, STEM_FILTERS, 3, 2, "stem_")
     for spec in block_specs():

@@ -1,0 +1,64 @@
+"""The pieces of the transfer study: the frozen/top split of a backbone, the offline data sets."""
+
+import gzip
+import subprocess
+
+import keras
+import numpy as np
+import pytest
+
+from keras_cnn_course.models.efficientnet_lite import efficientnet_lite0
+from keras_cnn_course.transfer import datasets, finetune
+
+
+def test_bottom_then_top_is_the_whole_backbone_with_frozen_batchnorm():
+    model = efficientnet_lite0(include_top=False, input_shape=(64, 64, 3))
+    bottom, top = finetune.split_backbone(model, "block6d_add")
+    x = np.random.default_rng(0).normal(size=(2, 64, 64, 3)).astype("float32")
+    np.testing.assert_allclose(top(bottom(x)), model(x), atol=1e-5)
+    assert top.layers[1].name == "block7a_expand_conv" and top.layers[-1].name == "top_activation"
+    batchnorms = [layer for layer in top.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    assert len(batchnorms) == 4 and not any(layer.trainable for layer in batchnorms)
+    # In training mode too, frozen BatchNorm uses its moving statistics.
+    features = bottom(x)
+    np.testing.assert_allclose(top(features, training=True), top(features), atol=1e-6)
+    with pytest.raises(ValueError, match="skip connection .*block6d_add"):
+        finetune.split_backbone(model, "block6c_add")
+
+
+def test_photo_paths_leave_out_cartoons_and_mirrored_copies(tmp_path):
+    for name in ["animals/birds/owl.png", "animals/birds/sea/gull.png",
+                 "animals/birds/cartoon/tweety.png", "animals/birds/owl_mirror.png",
+                 "animals/birds/owl.svg", "vehicles/bus.png"]:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(b"")
+    paths = datasets.photo_paths(tmp_path)
+    assert [p.relative_to(tmp_path).as_posix() for p in paths["bird"]] == [
+        "animals/birds/owl.png", "animals/birds/sea/gull.png"]
+    assert len(paths["vehicle"]) == 1 and paths["fruit"] == []
+
+
+def test_idx_reader():
+    images = np.arange(2 * 3 * 4, dtype=np.uint8).reshape(2, 3, 4)
+    header = bytes([0, 0, 8, 3]) + b"".join(n.to_bytes(4, "big") for n in images.shape)
+    np.testing.assert_array_equal(datasets._read_idx(header + images.tobytes()), images)
+
+
+def test_fashion_mnist_with_a_wrong_hash_is_refused(tmp_path, monkeypatch):
+    root = tmp_path / "deb" / datasets.FASHION_PACKAGE / datasets.FASHION_ROOT
+    root.mkdir(parents=True)
+    for name in datasets.FASHION_SHA256:
+        (root / f"{name}.gz").write_bytes(gzip.compress(b"\x00\x00\x08\x01" + bytes(8)))
+    with pytest.raises(ValueError, match=r"train-images-idx3-ubyte.gz: sha256 .*Delete"):
+        datasets.load_fashion_mnist(tmp_path)
+    assert not (tmp_path / "fashion_mnist.npz").exists()
+
+
+def test_missing_apt_is_a_clear_error(tmp_path, monkeypatch):
+    def no_apt(command, **kwargs):
+        raise FileNotFoundError(2, "No such file", command[0])
+
+    monkeypatch.setattr(subprocess, "run", no_apt)
+    with pytest.raises(FileNotFoundError, match=r"apt-get is not installed.*dpkg-deb -x"):
+        datasets.apt_extract(datasets.STAMPS_PACKAGE, tmp_path)
+    assert not (tmp_path / "deb" / datasets.STAMPS_PACKAGE).exists()

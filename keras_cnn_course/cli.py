@@ -14,6 +14,7 @@ COMMAND_MODULES = (
     "keras_cnn_course.results.commands",
     "keras_cnn_course.lecture.commands",
     "keras_cnn_course.transfer.commands",
+    "keras_cnn_course.launch_commands",
 )
 
 

@@ -8,6 +8,7 @@ import numpy as np
 from keras_cnn_course import data, plots, results
 from keras_cnn_course.models import get_model
 from keras_cnn_course.training import choose_strategy, fit, read_history
+from keras_cnn_course.training.strategy import is_chief, worker_name
 from reproductions import common
 
 MODULE = "reproductions.nielsen_mnist"
@@ -59,9 +60,14 @@ def run_row(study, name, row, seed, args, dirs, splits, strategy):
     test = data.arrays_dataset(*splits.test, 1000)
     test_images = test.map(lambda images, labels: images)
     options = row.model_options(args.protocol)
+    chief = is_chief(strategy)  # in a multi-worker run, only the chief writes results
+    own_dir = run_dir if chief else run_dir / worker_name(strategy)  # as fit() does for logs
+    own_dir.mkdir(exist_ok=True)
     result = fit(lambda: get_model(row.model, **options), recipe, train, validation, test,
                  strategy=strategy, log_dir=run_dir, verbose=2 if args.quick else "auto",
-                 callbacks=[TestPredictions(test_images, run_dir)])
+                 callbacks=[TestPredictions(test_images, own_dir)])
+    if not chief:
+        return result
     predictions = np.load(run_dir / f"test_predictions_epoch{result.selected_epoch}.npy")
     target = results_dir / "predictions" / study / f"{run_name}.npy"
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -130,15 +136,20 @@ def main(study, rows, ensemble, description, argv=None):
                 print(f"{name} seed {seed} ({args.protocol}): done, skipped (--redo reruns it)")
                 continue
             result = run_row(study, name, row, seed, args, dirs, splits, strategy)
+            if not is_chief(strategy):
+                continue
             if name == ensemble[0] and seed == 0 and "conv1" in [l.name for l in result.model.layers]:
                 plots.first_layer_filters(
                     result.model.get_layer("conv1").get_weights()[0],
                     results_dir / "figures" / study / "first_layer_filters.png",
                     title=f"{row.model}: the 20 learned 5×5 filters of conv1 (seed 0)")
                 result.model.save(runs_dir / f"{name}-{args.protocol}-seed0" / "model.keras")
+        if not is_chief(strategy):
+            continue
         learning_curves(study, name, args.protocol, results_dir)
         if name == ensemble[0]:
             vote(study, name, ensemble[1], seeds, args, results_dir, splits)
-    results.write_tables([study], results_dir=results_dir)
+    if is_chief(strategy):
+        results.write_tables([study], results_dir=results_dir)
     print(f"results: {results_dir / (study + '.md')}")
     return 0

@@ -11,17 +11,20 @@ passed, after one warm-up epoch that is not counted (tracing, caches). The frame
 case by case, for `--repeats` rounds (who goes first alternates too), and the table shows medians.
 Keras: `model.compile` + `model.fit` with the engine's Recipe pieces (optimizer, loss, dtype
 policy, tf.data with autotune off, accuracy metric), without TF op determinism (PyTorch's default
-is not deterministic either). PyTorch: an eager loop (`reproductions/bench_torch.py`).
+is not deterministic either). PyTorch: an eager loop (`reproductions/bench_torch.py`). Both
+use their default thread settings.
 Fraction of peak: training FLOPs per image (3 x the forward pass's 2 x multiply-adds of the conv
 and dense layers) x images/s, over cores x 2 FMA units x 16 fp32 lanes (AVX-512) x 2 x clock.
 
-    python -m reproductions.bench [--repeats 3] [--seconds 10] [--cases ...] [--quick]
+    python -m reproductions.bench [--repeats 3] [--seconds 8] [--cases ...] [--quick]
+                                  [--max-load L]  # refuses to time a busy machine by default
     python -m reproductions.bench --report              # regenerate bench.md from bench.csv
     python -m reproductions.bench --time-to-accuracy    # heavy: the final net's row to 99.60%
 """
 
 import argparse
 import dataclasses
+import importlib.util
 import json
 import os
 import subprocess
@@ -60,91 +63,14 @@ CASES = {case.name: case for case in [
 FRAMEWORKS = ("keras", "torch")
 
 
-class KerasRunner:
-    """Compiles each case's network once, then times `model.fit` over whole epochs."""
-
-    def __init__(self, arrays):
-        import keras
-
-        keras.utils.set_random_seed(0)
-        self.arrays, self.built = arrays, {}
-
-    def _build(self, case):
-        import keras
-
-        from keras_cnn_course.models import get_model
-        from keras_cnn_course.training import Recipe, as_dataset
-
-        recipe = Recipe(optimizer=case["optimizer"], learning_rate=case["learning_rate"],
-                        batch_size=case["batch_size"], deterministic=False,
-                        mixed_precision=None if case["precision"] == "float32" else "bfloat16",
-                        jit_compile=case["jit_compile"],
-                        steps_per_execution=case["steps_per_execution"])
-        previous = keras.config.dtype_policy()
-        keras.config.set_dtype_policy(recipe.dtype_policy)
-        try:
-            model = get_model(case["model"], classifier_activation=None)
-            model.compile(recipe.build_optimizer(case["steps_per_epoch"]),
-                          recipe.loss_function(10, from_logits=True),
-                          metrics=[keras.metrics.SparseCategoricalAccuracy("accuracy")],
-                          jit_compile=recipe.jit_compile,
-                          steps_per_execution=recipe.steps_per_execution)
-        finally:
-            keras.config.set_dtype_policy(previous)
-        dataset = as_dataset(self.arrays[case["data"]], case["batch_size"]).repeat()
-        return model, dataset
-
-    def parameters(self, model_name):
-        from keras_cnn_course.models import get_model
-
-        return get_model(model_name).count_params()
-
-    def measure(self, case, seconds):
-        import keras
-
-        if case["name"] not in self.built:
-            self.built[case["name"]] = self._build(case)
-        model, dataset = self.built[case["name"]]
-        durations = []
-
-        class EpochTimer(keras.callbacks.Callback):
-            def on_epoch_begin(self, epoch, logs=None):
-                self.start = time.perf_counter()
-
-            def on_epoch_end(self, epoch, logs=None):
-                durations.append(time.perf_counter() - self.start)
-                if sum(durations[1:]) >= seconds:  # the first epoch is the warm-up
-                    self.model.stop_training = True
-
-        model.fit(dataset, epochs=10**6, steps_per_epoch=case["steps_per_epoch"],
-                  callbacks=[EpochTimer()], verbose=0)
-        timed = durations[1:]
-        images = case["batch_size"] * case["steps_per_epoch"] * len(timed)
-        return {"images_per_second": images / sum(timed), "measured_seconds": sum(timed),
-                "epochs": len(timed), "forward_flops": forward_flops(model)}
-
-
-def forward_flops(model):
-    """2 x multiply-adds of the conv and dense layers for one example (pooling, ReLU, biases and
-    the loss are left out: they are a small fraction for these nets)."""
-    import keras
-
-    total = 0
-    for layer in model.layers:
-        if isinstance(layer, keras.layers.Dense):
-            total += 2 * int(np.prod(layer.kernel.shape))
-        elif isinstance(layer, (keras.layers.Conv1D, keras.layers.Conv2D)):
-            positions = int(np.prod(layer.output.shape[1:-1]))
-            total += 2 * positions * int(np.prod(layer.kernel.shape))
-    return total
-
-
 def serve(framework, arrays_path):
     """A child process: answer one JSON request per stdin line with a RESULT line."""
     with np.load(arrays_path) as npz:
         arrays = {name: (npz[f"{name}_x"], npz[f"{name}_y"]) for name in ("mnist", "mnist1d")}
     if framework == "keras":
-        runner, info = KerasRunner(arrays), bench_report.keras_versions()
+        from reproductions import bench_keras
+
+        runner, info = bench_keras.KerasRunner(arrays), bench_keras.versions()
     else:
         from reproductions import bench_torch
 
@@ -199,22 +125,32 @@ def in_memory_arrays(path, quick):
     count = 1280 if quick else len(y) // 128 * 128
     arrays = {"mnist_x": (x[:count, ..., None] / np.float32(255)).astype(np.float32),
               "mnist_y": y[:count].astype(np.int64),
-              "mnist1d_x": mnist1d["x"].astype(np.float32), "mnist1d_y": mnist1d["y"].astype(np.int64)}
+              "mnist1d_x": mnist1d["x"].astype(np.float32),
+              "mnist1d_y": mnist1d["y"].astype(np.int64)}
     np.savez(path, **arrays)
 
 
 def run_bench(args):
     cases = [CASES[name] for name in args.cases]
-    if args.quick:
-        cases = [dataclasses.replace(case, steps_per_epoch=min(case.steps_per_epoch, 100))
+    if args.quick:  # a few steps an epoch (whole executions for steps_per_execution)
+        cases = [dataclasses.replace(case, steps_per_epoch=max(3, case.steps_per_execution))
                  for case in cases]
+    if importlib.util.find_spec("torch") is None:
+        raise SystemExit("PyTorch is not installed: pip install -e '.[bench]' (make bench does it)")
+    load, cores = os.getloadavg()[0], bench_report.machine()["physical_cores"]
+    max_load = cores + 0.5 if args.max_load is None else args.max_load
+    if not args.quick and max_load and load > max_load:
+        raise SystemExit(f"load average {load:.1f} on {cores} cores is above --max-load "
+                         f"{max_load:g}: other work would distort the timings (PyTorch's OpenMP "
+                         "threads slow down about tenfold on a busy CPU). Rerun when the machine "
+                         "is quiet, or pass --max-load 0 to measure anyway.")
     start, rows = time.perf_counter(), []
-    print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs "
-          "(timings are not trustworthy when it exceeds the number of cores)", flush=True)
     with tempfile.TemporaryDirectory(prefix="kcc-bench-") as scratch:
         in_memory_arrays(Path(scratch) / "arrays.npz", args.quick)
-        children = {name: Child(name, Path(scratch) / "arrays.npz", scratch) for name in FRAMEWORKS}
+        children = {}
         try:
+            for name in FRAMEWORKS:
+                children[name] = Child(name, Path(scratch) / "arrays.npz", scratch)
             for repetition in range(args.repeats):
                 for number, case in enumerate(cases):
                     order = FRAMEWORKS if (repetition + number) % 2 == 0 else FRAMEWORKS[::-1]
@@ -225,27 +161,82 @@ def run_bench(args):
                         rows.append({"case": case.name, "framework": framework,
                                      "repetition": repetition, **result,
                                      "load_before": load, "load_after": os.getloadavg()[0],
-                                     **children[framework].info, **dataclasses.asdict(case)})
+                                     **{key: value for key, value in
+                                        dataclasses.asdict(case).items() if key != "name"}})
                         print(f"{case.name} {framework}: {result['images_per_second']:,.0f} "
                               f"images/s (load {load:.1f})", flush=True)
         finally:
             for child in children.values():
                 child.close()
-    return bench_report.write(rows, time.perf_counter() - start, args)
+    check_same_networks(rows)
+    versions = {key: value for child in children.values() for key, value in child.info.items()}
+    return bench_report.write(rows, versions, time.perf_counter() - start, args)
+
+
+def check_same_networks(rows):
+    """Both frameworks must have trained networks with the same number of parameters."""
+    counts = {}
+    for row in rows:
+        counts.setdefault(row["model"], {})[row["framework"]] = row["parameters"]
+    for model, by_framework in counts.items():
+        if len(set(by_framework.values())) != 1:
+            raise RuntimeError(f"{model}: the frameworks' networks differ: {by_framework} "
+                               "parameters (see reproductions/bench_torch.py)")
+
+
+def time_to_accuracy(args, target=99.60):
+    """Train the final net by its fast recipe (nielsen_mnist row6) once; record when its test
+    accuracy after an epoch first reached `target` percent (the book's 99.60%)."""
+    from keras_cnn_course import data, results
+    from keras_cnn_course.models import get_model
+    from keras_cnn_course.results.runs import percent
+    from keras_cnn_course.training import fit
+    from reproductions import common, nielsen_mnist, nielsen_runner
+
+    row = nielsen_mnist.ROWS["row6"]
+    recipe = row.recipe("fast", args.seed)
+    if args.quick:
+        recipe = dataclasses.replace(recipe, epochs=2)
+    splits = nielsen_runner.load_splits(args.quick)
+    train = nielsen_runner.training_data(splits, row.data_regime("fast"), recipe,
+                                         recipe.batch_size, row.distortions)
+    validation, test = (data.arrays_dataset(*split, 1000) for split in splits[1:])
+    result = fit(lambda: get_model(row.model, **row.model_options("fast")), recipe, train,
+                 validation, test, verbose=2)
+    accuracy = [percent(value) for value in result.history["test_accuracy"]]
+    elapsed = np.cumsum(result.epoch_seconds)
+    reached = next((epoch for epoch, value in enumerate(accuracy) if value >= target), None)
+    extra = {"target_accuracy": target, "reached_target": int(reached is not None),
+             "max_test_accuracy": max(accuracy)}
+    if reached is not None:
+        extra.update(seconds_to_target=float(elapsed[reached]), epochs_to_target=reached + 1)
+    results.append_fit(bench_report.TTA_STUDY, "nielsen_final_test_99.60", args.seed, "fast",
+                       result, extra_metrics=extra, replace=True, results_dir=args.results_dir,
+                       command=common.command_line("reproductions.bench"))
+    print(f"time to {target:.2f}%: " + (f"{elapsed[reached]:.0f} s (epoch {reached + 1})"
+                                    if reached is not None else f"not reached in {recipe.epochs} "
+                                    f"epochs (best {max(accuracy):.2f}%)"))
+    if (results.results_dir(args.results_dir) / "bench.csv").exists():
+        bench_report.regenerate(args)
+    return 0
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3, help="rounds of every case (default 3)")
-    parser.add_argument("--seconds", type=float, default=10.0,
-                        help="timed seconds per measurement, after the warm-up epoch (default 10)")
+    parser.add_argument("--seconds", type=float, default=8.0,
+                        help="timed seconds per measurement, after the warm-up epoch (default 8)")
     parser.add_argument("--cases", nargs="+", choices=list(CASES), default=list(CASES))
     parser.add_argument("--quick", action="store_true",
                         help="tiny data and windows, results in a scratch directory (a smoke test)")
     parser.add_argument("--results-dir", help="where bench.csv/.md go (default: results/)")
+    parser.add_argument("--max-load", type=float, metavar="L",
+                        help="refuse to start when the 1-minute load average is above L "
+                        "(default: physical cores + 0.5; 0 never refuses)")
     parser.add_argument("--report", action="store_true", help="only regenerate bench.md")
     parser.add_argument("--time-to-accuracy", action="store_true",
-                        help="train the final net by its fast recipe; time to 99.60%% test accuracy")
+                        help="train the final net by its fast recipe: time to 99.60%% test "
+                        "accuracy")
     parser.add_argument("--seed", type=int, default=0, help="seed of the time-to-accuracy run")
     parser.add_argument("--serve", choices=FRAMEWORKS, help=argparse.SUPPRESS)
     parser.add_argument("--arrays", help=argparse.SUPPRESS)
@@ -255,12 +246,12 @@ def main(argv=None):
     if args.repeats < 1 or args.seconds <= 0:
         parser.error("--repeats must be >= 1 and --seconds > 0")
     if args.quick:
-        args.repeats, args.seconds = 1, min(args.seconds, 1.0)
+        args.repeats, args.seconds = 1, min(args.seconds, 0.5)
         args.results_dir = args.results_dir or tempfile.mkdtemp(prefix="kcc-bench-quick-")
     if args.report:
         return bench_report.regenerate(args)
     if args.time_to_accuracy:
-        return bench_report.time_to_accuracy(args)
+        return time_to_accuracy(args)
     return run_bench(args)
 
 

@@ -17,7 +17,7 @@ from torch import nn
 
 
 def nielsen_double_fc_dropout():
-    """Conv(20, 5x5)-pool-Conv(40, 5x5)-pool, dropout 0.5 before FC 1000, FC 1000 and 10: 1,672,570."""
+    """Conv(20, 5x5)-pool-Conv(40, 5x5)-pool, dropout 0.5 before FC 1000, FC 1000, 10: 1,672,570."""
     return nn.Sequential(
         nn.Conv2d(1, 20, 5), nn.ReLU(), nn.MaxPool2d(2),
         nn.Conv2d(20, 40, 5), nn.ReLU(), nn.MaxPool2d(2),

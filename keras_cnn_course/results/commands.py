@@ -16,7 +16,9 @@ def register(subparsers):
 
 
 def _studies(args_studies, directory):
-    studies = list(args_studies) or sorted(path.stem for path in directory.glob("*.csv"))
+    from keras_cnn_course.results.tables import result_studies
+
+    studies = list(args_studies) or result_studies(directory)
     if not studies:
         raise ValueError(f"no results in {directory}: run a reproduction first (e.g. make "
                          "reproduce-mnist) or name a study")

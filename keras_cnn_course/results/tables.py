@@ -195,14 +195,23 @@ BEGIN = "<!-- results:begin (written by `kcc tables`; edit the CSVs, not this se
 END = "<!-- results:end -->"
 
 
+def result_studies(results_dir=None, documented=None):
+    """The studies of documented.csv that have a results CSV (other CSVs are supporting data)."""
+    from keras_cnn_course.results.documented import load_documented
+    from keras_cnn_course.results.documented import results_dir as resolve
+
+    known = set((load_documented() if documented is None else documented)["study"])
+    return sorted(path.stem for path in resolve(results_dir).glob("*.csv") if path.stem in known)
+
+
 def write_tables(studies=None, results_dir=None, documented=None):
     """Regenerate <study>.md, its figure, and README.md's results section; return the paths."""
     from keras_cnn_course.results.documented import results_dir as resolve
     from keras_cnn_course.results.runs import write_atomic
 
     directory = resolve(results_dir)
-    if studies is None:
-        studies = sorted(path.stem for path in directory.glob("*.csv"))
+    every_study = result_studies(directory, documented)
+    studies = every_study if studies is None else studies
     written = []
     for study in studies:
         figure = directory / "figures" / f"{study}_vs_documented.png"
@@ -210,10 +219,6 @@ def write_tables(studies=None, results_dir=None, documented=None):
         page = directory / f"{study}.md"
         write_atomic(page, study_markdown(study, directory, documented, figure.name))
         written += [page, figure]
-    from keras_cnn_course.results.documented import load_documented
-
-    known = set((load_documented() if documented is None else documented)["study"])
-    every_study = sorted(path.stem for path in directory.glob("*.csv") if path.stem in known)
     readme = directory / "README.md"
     text = readme.read_text() if readme.exists() else "# Results\n\n" + BEGIN + "\n" + END + "\n"
     write_atomic(readme, with_section(readme, text, results_section(every_study, directory, documented)))

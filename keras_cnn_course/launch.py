@@ -146,7 +146,9 @@ def launch(command, hosts, *, indices=None, timeout=None, out=None, env=None):
     base = {**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"}
     deadline = None if timeout is None else time.monotonic() + timeout
     workers, reason = [], None
-    with _handling(signal.SIGTERM, _terminate):
+    # Ctrl-C raises KeyboardInterrupt even when SIGINT was inherited as ignored (a background job)
+    interrupt = signal.default_int_handler
+    with _handling(signal.SIGTERM, _terminate), _handling(signal.SIGINT, interrupt):
         try:
             for index in indices:
                 env = {**base, "TF_CONFIG": tf_config(hosts, index)}

@@ -41,7 +41,10 @@ class TestPredictions(keras.callbacks.Callback):
         self.images, self.run_dir = images, run_dir
 
     def on_epoch_end(self, epoch, logs=None):
-        labels = self.model.predict(self.images, verbose=0).argmax(axis=1).astype(np.uint8)
+        # a plain call, not predict(): under several workers predict() gathers its outputs
+        # across them, which bfloat16 outputs do not support
+        labels = np.concatenate([np.argmax(self.model(images, training=False), axis=1)
+                                 for images in self.images]).astype(np.uint8)
         np.save(self.run_dir / f"test_predictions_epoch{epoch + 1}.npy", labels)
 
 
@@ -151,5 +154,5 @@ def main(study, rows, ensemble, description, argv=None):
             vote(study, name, ensemble[1], seeds, args, results_dir, splits)
     if is_chief(strategy):
         results.write_tables([study], results_dir=results_dir)
-    print(f"results: {results_dir / (study + '.md')}")
+        print(f"results: {results_dir / (study + '.md')}")
     return 0

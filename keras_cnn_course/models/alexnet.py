@@ -8,6 +8,7 @@ import keras
 from keras import layers
 
 from keras_cnn_course.models import _checks
+from keras_cnn_course.models.heads import global_pooling
 from keras_cnn_course.models.layers import LocalResponseNormalization
 
 # Paper's table: (name, filters, kernel, stride, padding, LRN after it, max-pool 3/2 after it).
@@ -51,10 +52,8 @@ def _alexnet(*, groups, input_shape, num_classes, include_top, pooling, classifi
             if dropout:
                 x = layers.Dropout(dropout, name=f"dropout_{fc}")(x)
         x = layers.Dense(num_classes, activation=classifier_activation, name="predictions")(x)
-    elif pooling == "avg":
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-    elif pooling == "max":
-        x = layers.GlobalMaxPooling2D(name="max_pool")(x)
+    else:
+        x = global_pooling(x, pooling)
     return keras.Model(inputs, x, name=name)
 
 

@@ -13,6 +13,7 @@ import keras
 from keras import layers
 
 from keras_cnn_course.models import _checks
+from keras_cnn_course.models.heads import global_pooling
 
 # (repeats, kernel, first stride, expand ratio, input filters, output filters) per stage.
 BLOCKS = (
@@ -129,10 +130,8 @@ def efficientnet_lite0(include_top=True, weights=None, input_shape=None, pooling
         x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
         x = layers.Dropout(dropout_rate, name="top_dropout")(x)
         x = layers.Dense(num_classes, activation=classifier_activation, name="predictions")(x)
-    elif pooling == "avg":
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-    elif pooling == "max":
-        x = layers.GlobalMaxPooling2D(name="max_pool")(x)
+    else:
+        x = global_pooling(x, pooling)
     model = keras.Model(inputs, x, name=name)
 
     if weights == "imagenet":

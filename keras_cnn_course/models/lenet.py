@@ -8,6 +8,7 @@ import keras
 from keras import layers
 
 from keras_cnn_course.models import _checks
+from keras_cnn_course.models.heads import global_pooling
 
 
 def lenet5(*, input_shape=None, num_classes=10, include_top=True, pooling=None,
@@ -34,8 +35,6 @@ def lenet5(*, input_shape=None, num_classes=10, include_top=True, pooling=None,
         x = layers.Dense(120, activation=activation, name="fc1")(x)
         x = layers.Dense(84, activation=activation, name="fc2")(x)
         x = layers.Dense(num_classes, activation=classifier_activation, name="predictions")(x)
-    elif pooling == "avg":
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-    elif pooling == "max":
-        x = layers.GlobalMaxPooling2D(name="max_pool")(x)
+    else:
+        x = global_pooling(x, pooling)
     return keras.Model(inputs, x, name=name)

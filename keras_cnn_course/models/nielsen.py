@@ -24,6 +24,7 @@ import keras
 from keras import layers
 
 from keras_cnn_course.models import _checks
+from keras_cnn_course.models.heads import global_pooling
 
 FILTERS = (20, 40)  # conv1, conv2: 20 and 40 feature maps of 5x5
 
@@ -83,11 +84,7 @@ def build(conv_filters, fc_units, *, input_shape=None, num_classes=10, include_t
                           name=f"conv{i}")(x)
         x = layers.MaxPooling2D(2, name=f"pool{i}")(x)
     if not include_top:
-        if pooling == "avg":
-            x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        elif pooling == "max":
-            x = layers.GlobalMaxPooling2D(name="max_pool")(x)
-        return keras.Model(inputs, x, name=name)
+        return keras.Model(inputs, global_pooling(x, pooling), name=name)
     x = layers.Flatten(name="flatten")(x)
     for i, units in enumerate(fc_units, start=1):
         if rates[i - 1]:

@@ -8,6 +8,7 @@ import keras
 from keras import layers
 
 from keras_cnn_course.models import _checks
+from keras_cnn_course.models.heads import global_pooling
 
 # Table 1 of the paper: (number of 3x3 convolutions, channels) per block; each block ends in a
 # 2x2 max pool. Configurations A, B, D, E.
@@ -47,10 +48,8 @@ def vgg(arch, *, input_shape=None, num_classes=1000, include_top=True, pooling=N
             if dropout:
                 x = layers.Dropout(dropout, name=f"dropout_{fc}")(x)
         x = layers.Dense(num_classes, activation=classifier_activation, name="predictions")(x)
-    elif pooling == "avg":
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-    elif pooling == "max":
-        x = layers.GlobalMaxPooling2D(name="max_pool")(x)
+    else:
+        x = global_pooling(x, pooling)
     return keras.Model(inputs, x, name=name)
 
 

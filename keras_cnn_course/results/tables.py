@@ -174,8 +174,11 @@ def protocols_markdown(study, runs):
         for column in ("device", "tensorflow", "keras"):
             values = ", ".join(sorted(set(map(str, runs[column].dropna()))))
             lines.append(f"- {column}: {values}")
-        lines.append(f"- training wall time: {distinct['wall_seconds'].sum() / 3600:.2f} h "
-                     f"in {len(distinct)} runs")
+        for protocol, group in distinct.groupby("protocol", sort=False):
+            per_key = group.groupby("key", sort=False)["wall_seconds"].median()
+            medians = ", ".join(f"{key} {seconds:.0f} s" for key, seconds in per_key.items())
+            lines.append(f"- `{protocol}` training wall time: {group['wall_seconds'].sum() / 60:.1f} "
+                         f"min in {len(group)} runs; median per run: {medians}")
     return "\n".join(lines) + "\n"
 
 

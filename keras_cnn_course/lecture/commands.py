@@ -66,7 +66,8 @@ def run(args):
 
         splits = load_mnist()
         if args.model:
-            model, note = keras.saving.load_model(args.model), f"\n({Path(args.model).name})"
+            model = keras.saving.load_model(args.model, compile=False)  # the forward pass is enough
+            note = f"\n({model.name}, from {args.model})"
         else:
             model, note = _stand_in_model(splits, args.train_images, args.seed)
         digit = splits.test[0][0] / 255.0

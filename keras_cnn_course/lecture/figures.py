@@ -168,7 +168,7 @@ def feature_maps_figure(model, digit, note=""):
     row = 1
     for layer, fmap, n_rows in zip(convs, maps, rows):
         for k in range(fmap.shape[-1]):
-            _show(axes[row + k // cols, k % cols], np.asarray(fmap[0, ..., k]),
+            _show(axes[row + k // cols, k % cols], np.asarray(fmap[0, ..., k], np.float32),
                   f"{layer.name}:{k}", cmap="viridis")
         row += n_rows
     return figure
@@ -176,7 +176,7 @@ def feature_maps_figure(model, digit, note=""):
 
 def first_layer_filters_figure(model, note=""):
     """The kernels of the first Conv2D layer (first input channel), one panel per filter."""
-    kernel = np.asarray(_conv_layers(model)[0].kernel)[..., 0, :]
+    kernel = np.asarray(_conv_layers(model)[0].kernel, np.float32)[..., 0, :]
     cols = 10
     figure, axes = _grid(int(np.ceil(kernel.shape[-1] / cols)), cols, size=1.1,
                          title=f"Learned first-layer filters{note}")

@@ -170,7 +170,8 @@ def protocols_markdown(study, runs):
     for row in protocols[protocols["study"] == study].itertuples(index=False):
         lines.append(f"- `{row.protocol}`: {row.description}")
     if len(runs):
-        distinct = runs.drop_duplicates(["date", "seed", "protocol", "wall_seconds"])
+        trained = runs[runs["steps"].notna()] if "steps" in runs else runs  # not derived rows
+        distinct = trained.drop_duplicates(["date", "seed", "protocol", "wall_seconds"])
         for column in ("device", "tensorflow", "keras"):
             values = ", ".join(sorted(set(map(str, runs[column].dropna()))))
             lines.append(f"- {column}: {values}")

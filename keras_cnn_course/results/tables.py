@@ -171,15 +171,21 @@ def protocols_markdown(study, runs):
         lines.append(f"- `{row.protocol}`: {row.description}")
     if len(runs):
         trained = runs[runs["steps"].notna()] if "steps" in runs else runs  # not derived rows
-        distinct = trained.drop_duplicates(["date", "seed", "protocol", "wall_seconds"])
+        # A run measured under several keys has rows that differ in the key only: count it once.
+        runs_once = trained.drop_duplicates([c for c in trained.columns if c != "key"])
+        # Seeds trained together (copies in one compiled step) share one wall time: count it once.
+        trainings = trained.drop_duplicates(["protocol", "wall_seconds"])
         for column in ("device", "tensorflow", "keras"):
             values = ", ".join(sorted(set(map(str, runs[column].dropna()))))
             lines.append(f"- {column}: {values}")
-        for protocol, group in distinct.groupby("protocol", sort=False):
+        for protocol, group in runs_once.groupby("protocol", sort=False):
             per_key = group.groupby("key", sort=False)["wall_seconds"].median()
             medians = ", ".join(f"{key} {seconds:.0f} s" for key, seconds in per_key.items())
-            lines.append(f"- `{protocol}` training wall time: {group['wall_seconds'].sum() / 60:.1f} "
-                         f"min in {len(group)} runs; median per run: {medians}")
+            total = trainings[trainings["protocol"] == protocol]
+            count = (f"{len(group)} runs" if len(total) == len(group) else
+                     f"{len(total)} trainings of {len(group)} runs (copies trained together)")
+            lines.append(f"- `{protocol}` training wall time: {total['wall_seconds'].sum() / 60:.1f} "
+                         f"min in {count}; median per run: {medians}")
     return "\n".join(lines) + "\n"
 
 

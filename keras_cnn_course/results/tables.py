@@ -206,12 +206,14 @@ END = "<!-- results:end -->"
 
 
 def result_studies(results_dir=None, documented=None):
-    """The studies of documented.csv that have a results CSV (other CSVs are supporting data)."""
+    """The studies of documented.csv that have a results CSV (other CSVs are supporting data),
+    in the order documented.csv lists them (the lecture's order)."""
     from keras_cnn_course.results.documented import load_documented
     from keras_cnn_course.results.documented import results_dir as resolve
 
-    known = set((load_documented() if documented is None else documented)["study"])
-    return sorted(path.stem for path in resolve(results_dir).glob("*.csv") if path.stem in known)
+    known = list(dict.fromkeys((load_documented() if documented is None else documented)["study"]))
+    present = {path.stem for path in resolve(results_dir).glob("*.csv")}
+    return [study for study in known if study in present]
 
 
 def write_tables(studies=None, results_dir=None, documented=None):

@@ -230,3 +230,21 @@ def test_repo_root_is_overridable_and_explains_a_wrong_one(tmp_path, monkeypatch
     assert documented["key"].is_unique and len(documented) > 40
     assert set(documented["better"]) <= {"higher", "lower", "none"}
     assert not documented["value"].map(math.isnan).any()
+
+
+def test_training_time_counts_each_training_once():
+    from keras_cnn_course.results.tables import training_time
+
+    row = dict(protocol="p", steps=100, date="d", seed=0, test_accuracy=99.0)
+    runs = pd.DataFrame([
+        dict(row, key="a", wall_seconds=60.0),  # one run measured under two keys
+        dict(row, key="a_lecture", wall_seconds=60.0),
+        dict(row, key="b", seed=0, wall_seconds=120.0),  # two seeds trained together as copies
+        dict(row, key="b", seed=1, wall_seconds=120.0),
+        dict(row, key="vote", steps=float("nan"), wall_seconds=500.0),  # a derived row
+        dict(row, key="c", protocol="q", wall_seconds=30.0),
+    ])
+    times = training_time(runs)
+    minutes, trainings, once = times["p"]
+    assert (minutes, trainings, len(once)) == (3.0, 2, 3)
+    assert times["q"][:2] == (0.5, 1)

@@ -170,23 +170,32 @@ def protocols_markdown(study, runs):
     for row in protocols[protocols["study"] == study].itertuples(index=False):
         lines.append(f"- `{row.protocol}`: {row.description}")
     if len(runs):
-        trained = runs[runs["steps"].notna()] if "steps" in runs else runs  # not derived rows
-        # A run measured under several keys has rows that differ in the key only: count it once.
-        runs_once = trained.drop_duplicates([c for c in trained.columns if c != "key"])
-        # Seeds trained together (copies in one compiled step) share one wall time: count it once.
-        trainings = trained.drop_duplicates(["protocol", "wall_seconds"])
         for column in ("device", "tensorflow", "keras"):
             values = ", ".join(sorted(set(map(str, runs[column].dropna()))))
             lines.append(f"- {column}: {values}")
-        for protocol, group in runs_once.groupby("protocol", sort=False):
+        for protocol, (minutes, trainings, group) in training_time(runs).items():
             per_key = group.groupby("key", sort=False)["wall_seconds"].median()
             medians = ", ".join(f"{key} {seconds:.0f} s" for key, seconds in per_key.items())
-            total = trainings[trainings["protocol"] == protocol]
-            count = (f"{len(group)} runs" if len(total) == len(group) else
-                     f"{len(total)} trainings of {len(group)} runs (copies trained together)")
-            lines.append(f"- `{protocol}` training wall time: {total['wall_seconds'].sum() / 60:.1f} "
-                         f"min in {count}; median per run: {medians}")
+            count = (f"{len(group)} runs" if trainings == len(group) else
+                     f"{trainings} trainings of {len(group)} runs (copies trained together)")
+            lines.append(f"- `{protocol}` training wall time: {minutes:.1f} min in {count}; "
+                         f"median per run: {medians}")
     return "\n".join(lines) + "\n"
+
+
+def training_time(runs):
+    """{protocol: (minutes of training, number of trainings, one row per run)} of trained runs.
+
+    A run measured under several keys has rows that differ in the key only: it counts once.
+    Seeds trained together (copies in one compiled step) share one wall time: it counts once.
+    Derived rows (votes, paired gains) have no steps and do not count.
+    """
+    trained = runs[runs["steps"].notna()] if "steps" in runs else runs
+    runs_once = trained.drop_duplicates([c for c in trained.columns if c != "key"])
+    trainings = trained.drop_duplicates(["protocol", "wall_seconds"])
+    return {protocol: (trainings.loc[trainings["protocol"] == protocol, "wall_seconds"].sum() / 60,
+                       int((trainings["protocol"] == protocol).sum()), group)
+            for protocol, group in runs_once.groupby("protocol", sort=False)}
 
 
 def results_section(studies, results_dir=None, documented=None, link_prefix=""):
@@ -196,6 +205,10 @@ def results_section(studies, results_dir=None, documented=None, link_prefix=""):
         comparison = compare(study, results_dir, documented)
         counts = comparison["status"].value_counts()
         summary = ", ".join(f"{counts[name]} {name}" for name in STATUSES if name in counts)
+        minutes = training_time(load_runs(study, results_dir))
+        if minutes:
+            summary += "; training time: " + ", ".join(
+                f"{protocol} {total:.0f} min" for protocol, (total, _, _) in minutes.items())
         parts.append(f"### [{study}]({link_prefix}{study}.md): {summary}\n\n{comparison_markdown(comparison)}")
     parts.append(END)
     return "\n".join(parts)

@@ -15,7 +15,7 @@ from keras_cnn_course.results.runs import device_description
 from reproductions import common
 
 FMA_UNITS = 2  # per core on Xeon Scalable Gold/Platinum (Sapphire Rapids included): an assumption
-TARGET_RATIO = 1.5  # issue 9: Keras >= 1.5x PyTorch for the final net at batch 128, float32
+TARGET_RATIO = 1.5  # the project's target: Keras >= 1.5x PyTorch for the final net at batch 128, float32
 TTA_STUDY = "time_to_accuracy"
 
 
@@ -117,7 +117,7 @@ def render(frame, tta_path=None):
         verdict += f" ({ratios['nielsen_final']:.2f}x)"
         if frame["load_before"].max() > first["physical_cores"] + 0.5:
             verdict += "; measured on a busy machine, so not a valid verdict"
-        lines.append(f"\nTarget (issue 9): Keras >= {TARGET_RATIO}x PyTorch for the final net at "
+        lines.append(f"\nTarget: Keras >= {TARGET_RATIO}x PyTorch for the final net at "
                      f"batch 128 in float32: {verdict}.")
     lines.append("\nImages/s: median (min-max) over the runs.")
     if tta_path is not None and Path(tta_path).exists():

@@ -67,7 +67,7 @@ def run_group(study, rows, recipe, pending, args, results_dir):
         results.append_run(study, list(rows[name].keys), seed, args.protocol, metrics,
                            wall_seconds=result.wall_seconds, epochs=recipe.epochs,
                            steps=result.steps, images_per_second=images_per_second,
-                           replace=args.redo, results_dir=results_dir,
+                           precision=recipe.dtype_policy, replace=args.redo, results_dir=results_dir,
                            command=common.command_line(MODULE))
         history = result.curves[result.curves["name"] == copy.name].drop(columns=["copy", "name"])
         path = results_dir / "histories" / study / f"{copy.name}.csv"

@@ -70,7 +70,8 @@ def fit_and_score(model, condition, train, test, seed, steps=None):
                "train_images": len(train[1])}
     steps_run = epochs * math.ceil(len(train[1]) / BATCH)
     return metrics, dict(wall_seconds=wall, epochs=epochs, steps=steps_run,
-                         images_per_second=epochs * len(train[1]) / wall), predicted
+                         images_per_second=epochs * len(train[1]) / wall,
+                         precision=keras.config.dtype_policy().name), predicted
 
 
 def run_conditions(data, features, train_idx, test_idx, num_classes, seed, size, steps=None):

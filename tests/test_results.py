@@ -80,6 +80,17 @@ def test_run_rows_have_the_schema_and_raw_numbers(root):
                                         ("never", 0, "fast")}
 
 
+def test_rows_from_before_the_precision_column_keep_loading(root):
+    add("up", 0, {"test_accuracy": 99.5})
+    path = root / "results" / "toy.csv"
+    path.write_text(pd.read_csv(path).drop(columns="precision").to_csv(index=False))
+    add("up", 1, {"test_accuracy": 99.6}, precision="mixed_bfloat16")
+    frame = results.load_runs("toy")
+    assert list(frame.columns[-len(runs_module.TRAILING):]) == list(runs_module.TRAILING)
+    assert frame["precision"].isna().tolist() == [True, False]
+    assert frame["precision"].iloc[1] == "mixed_bfloat16"
+
+
 @pytest.mark.parametrize("metrics, message", [
     ({"test_accuracy": "99.5%"}, "raw number"),
     ({"test_accuracy": 0.995}, "fraction"),

@@ -1,5 +1,6 @@
 """The training engine: strategies, recipe, determinism, the selection rule, resume."""
 
+import dataclasses
 import json
 import math
 import os
@@ -80,6 +81,24 @@ def test_recipe_scales_the_rate_linearly_and_decays_over_all_steps():
     assert Recipe(learning_rate=0.05, lr_scaling="none").learning_rate_schedule(10, 4) == 0.05
 
 
+def test_auto_precision_is_bfloat16_only_where_the_cpu_computes_it(tmp_path):
+    from keras_cnn_course.training.recipe import native_bfloat16
+
+    def cpuinfo(flags):
+        path = tmp_path / f"cpuinfo_{len(flags)}"
+        path.write_text(f"processor\t: 0\nflags\t\t: fpu sse2 {flags}\n")
+        return str(path)
+
+    assert native_bfloat16(cpuinfo("avx2 fma amx_bf16 amx_tile"))  # Sapphire Rapids
+    assert native_bfloat16(cpuinfo("avx2 avx512f avx512_bf16"))  # Zen 4, Cooper Lake
+    assert not native_bfloat16(cpuinfo("avx2 fma avx512f avx512bw"))  # emulated: 0.37x float32
+    assert not native_bfloat16(str(tmp_path / "missing"))  # no /proc/cpuinfo: stay in float32
+    expected = "mixed_bfloat16" if native_bfloat16() else "float32"
+    assert Recipe(mixed_precision="auto").dtype_policy == expected
+    assert Recipe(mixed_precision="bfloat16").dtype_policy == "mixed_bfloat16"
+    assert Recipe().dtype_policy == "float32"
+
+
 # --- fit ----------------------------------------------------------------------------------------
 
 def test_same_seed_gives_identical_history_and_another_seed_does_not(tmp_path):
@@ -99,6 +118,9 @@ def test_same_seed_gives_identical_history_and_another_seed_does_not(tmp_path):
     assert result.selected_epoch == select_epoch(result.history) + 1
     assert result.images_per_second > 0 and result.wall_seconds > 0
     assert result.steps == 2 * math.ceil(96 / 16) and result.global_batch_size == 16
+    assert result.precision == "float32"
+    assert fit(tiny_model, dataclasses.replace(recipe, epochs=1, mixed_precision="bfloat16"),
+               (x, y), verbose=0).precision == "mixed_bfloat16"
 
 
 def test_a_killed_fit_resumes_from_its_last_finished_epoch(tmp_path):

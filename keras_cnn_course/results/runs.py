@@ -2,7 +2,8 @@
 
 Columns: key (the documented figure it measures), seed, protocol, then the metric columns (raw
 numbers; accuracies and errors in PERCENT, e.g. 99.37), then epochs, steps, wall_seconds,
-images_per_second, device, tensorflow, keras, git_commit, date (UTC) and the exact command.
+images_per_second, precision (the Keras dtype policy), device, tensorflow, keras, git_commit,
+date (UTC) and the exact command.
 
 Rows are appended atomically (the whole file is rewritten to a temporary file and renamed, under a
 lock), so a reproduction killed mid-run leaves every finished row intact; `completed` tells which
@@ -30,8 +31,8 @@ import pandas as pd
 from keras_cnn_course.results.documented import repo_root, results_dir as default_results_dir
 
 LEADING = ("key", "seed", "protocol")
-TRAILING = ("epochs", "steps", "wall_seconds", "images_per_second", "device", "tensorflow",
-            "keras", "git_commit", "date", "command")
+TRAILING = ("epochs", "steps", "wall_seconds", "images_per_second", "precision", "device",
+            "tensorflow", "keras", "git_commit", "date", "command")
 METRIC_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -44,7 +45,8 @@ def load_runs(study, results_dir=None):
     path = results_path(study, results_dir)
     if not path.exists():
         return pd.DataFrame(columns=[*LEADING, *TRAILING])
-    text_columns = {name: str for name in ("key", "protocol", "device", "git_commit", "command")}
+    text_columns = {name: str for name in ("key", "protocol", "precision", "device", "git_commit",
+                                           "command")}
     return pd.read_csv(path, dtype=text_columns, keep_default_na=False, na_values=[""])
 
 
@@ -58,13 +60,15 @@ def _done(runs):
 
 
 def append_run(study, key, seed, protocol, metrics, *, wall_seconds, epochs=None, steps=None,
-               images_per_second=None, device=None, command=None, replace=False, results_dir=None):
+               images_per_second=None, precision=None, device=None, command=None, replace=False,
+               results_dir=None):
     """Append one run (one row per key when `key` is a list: one run serving several figures)."""
     keys = [key] if isinstance(key, str) else list(key)
     metrics = _checked_metrics(metrics)
     row = {"seed": int(seed), "protocol": str(protocol), **metrics, "epochs": epochs,
            "steps": steps, "wall_seconds": float(wall_seconds),
-           "images_per_second": images_per_second, **environment(device, command)}
+           "images_per_second": images_per_second, "precision": precision,
+           **environment(device, command)}
     path = results_path(study, results_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
     with _locked(path.parent):
@@ -91,7 +95,8 @@ def append_fit(study, key, seed, protocol, result, *, errors=False, extra_metric
     metrics = {**fit_metrics(result, errors=errors), **(extra_metrics or {})}
     return append_run(study, key, seed, protocol, metrics, wall_seconds=result.wall_seconds,
                       epochs=len(result.history["epoch"]), steps=result.steps,
-                      images_per_second=result.images_per_second, **kwargs)
+                      images_per_second=result.images_per_second, precision=result.precision,
+                      **kwargs)
 
 
 def fit_metrics(result, errors=False):

@@ -170,8 +170,8 @@ def protocols_markdown(study, runs):
     for row in protocols[protocols["study"] == study].itertuples(index=False):
         lines.append(f"- `{row.protocol}`: {row.description}")
     if len(runs):
-        for column in ("device", "tensorflow", "keras"):
-            values = ", ".join(sorted(set(map(str, runs[column].dropna()))))
+        for column in ("precision", "device", "tensorflow", "keras"):
+            values = ", ".join(sorted(set(map(str, runs.get(column, pd.Series()).dropna()))))
             lines.append(f"- {column}: {values}")
         for protocol, (minutes, trainings, group) in training_time(runs).items():
             per_key = group.groupby("key", sort=False)["wall_seconds"].median()

@@ -43,6 +43,7 @@ class FitResult:
     global_batch_size: int
     replicas: int
     model: keras.Model
+    precision: str = "float32"  # the Keras dtype policy it trained under, e.g. "mixed_bfloat16"
 
 
 def fit(build_model, recipe, train, validation=None, test=None, *, strategy=None, log_dir=None,
@@ -93,7 +94,8 @@ def fit(build_model, recipe, train, validation=None, test=None, *, strategy=None
         history = read_history(log_dir / "history.csv")
     if images_per_epoch is None:  # a dataset of unknown length: count what one epoch took
         steps, images_per_epoch = extras.steps, extras.steps * batch
-    return _result(history, model, steps, images_per_epoch, batch, strategy.num_replicas_in_sync)
+    return _result(history, model, steps, images_per_epoch, batch, strategy.num_replicas_in_sync,
+                   recipe.dtype_policy)
 
 
 def _logging_callbacks(log_dir, tensorboard):
@@ -108,7 +110,7 @@ def _logging_callbacks(log_dir, tensorboard):
     return logging + [keras.callbacks.BackupAndRestore(str(backup))]
 
 
-def _result(history, model, steps_per_epoch, images_per_epoch, batch, replicas):
+def _result(history, model, steps_per_epoch, images_per_epoch, batch, replicas, precision):
     timing = {name: history.pop(name) for name in TIMING}
     epochs = len(history["epoch"])
     selected = (selected_metrics(history) if "val_accuracy" in history
@@ -125,6 +127,7 @@ def _result(history, model, steps_per_epoch, images_per_epoch, batch, replicas):
         global_batch_size=batch,
         replicas=replicas,
         model=model,
+        precision=precision,
     )
 
 

@@ -1,11 +1,15 @@
 """A training recipe as data: what a reproduction declares, and `fit` carries out.
 
-Defaults follow measurements on the course machine (2-core Sapphire Rapids CPU with AMX,
-TF 2.21 / Keras 3.15, `../shared/reference/performance_notes.md`), Nielsen's final net at batch 128:
+Defaults follow measurements on 2-core course machines (TF 2.21 / Keras 3.15), Nielsen's final net
+at batch 128:
 
-- `mixed_precision=None` (float32): "bfloat16" measured about +20% images/s (4.4-5.3 k vs
-  3.4-4.5 k), but it changes the numerics of every row the package compares against documented
-  float32 figures, so it is opt-in. Use "bfloat16" on CPUs with AMX, "float16" on GPUs.
+- `mixed_precision=None` (float32). "auto" picks bfloat16 on a machine without a GPU whose CPU
+  computes it natively (AMX or AVX-512 BF16: `native_bfloat16()`), float32 elsewhere (GPUs were
+  not measured: choose "float16" there), by measurement: on a Xeon with AMX "bfloat16" gave
+  about +20% images/s (4.4-5.3 k vs 3.4-4.5 k); on an AMD EPYC with AVX2 only, 0.37x float32
+  (384 vs 1,025 images/s, `reproductions/bench_recipe_defaults.py`).
+  Either changes the numerics of rows compared against documented float32 figures, so it is
+  opt-in; every result row records the precision it used.
 - `jit_compile="auto"` (Keras' rule: XLA on GPUs, not on CPU-only machines): XLA made this net
   slower on the CPU (2.0-2.8 k images/s). It pays off only where per-step overhead dominates
   (MNIST-1D's 2,050-parameter CNN: ~244 -> ~700 steps/s with `steps_per_execution=100`).
@@ -18,10 +22,12 @@ TF 2.21 / Keras 3.15, `../shared/reference/performance_notes.md`), Nielsen's fin
 """
 
 import dataclasses
+import functools
+from pathlib import Path
 
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
 SCHEDULES = ("constant", "cosine", "linear")
-MIXED_PRECISION = (None, "bfloat16", "float16")
+MIXED_PRECISION = (None, "auto", "bfloat16", "float16")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,7 +54,7 @@ class Recipe:
     ema: bool = False  # evaluate and keep an exponential moving average of the weights
     seed: int | None = 0  # None: not seeded, not reproducible
     deterministic: bool = True  # TF op determinism (identical reruns; slower random tf.data maps)
-    mixed_precision: str | None = None  # None (float32), "bfloat16" or "float16"
+    mixed_precision: str | None = None  # None (float32), "auto", "bfloat16" or "float16"
     jit_compile: bool | str = "auto"  # XLA: True, False or "auto"
     steps_per_execution: int = 1
     lr_scaling: str = "linear"  # how the rate follows the number of replicas: linear or none
@@ -89,8 +95,14 @@ class Recipe:
 
     @property
     def dtype_policy(self):
-        """The Keras dtype policy name for `mixed_precision`."""
-        return f"mixed_{self.mixed_precision}" if self.mixed_precision else "float32"
+        """The Keras dtype policy name for `mixed_precision` ("auto" resolved on this machine)."""
+        precision = self.mixed_precision
+        if precision == "auto":
+            import tensorflow as tf
+
+            gpu = bool(tf.config.list_physical_devices("GPU"))
+            precision = "bfloat16" if native_bfloat16() and not gpu else None
+        return f"mixed_{precision}" if precision else "float32"
 
     def learning_rate_schedule(self, steps_per_epoch, replicas=1):
         """The rate scaled for `replicas` (a float), or a Keras schedule over all the steps."""
@@ -142,6 +154,19 @@ class Recipe:
             )
 
         return sparse_crossentropy
+
+
+@functools.cache
+def native_bfloat16(cpuinfo="/proc/cpuinfo"):
+    """True when the CPU has bfloat16 arithmetic (AMX or AVX-512 BF16); elsewhere TF emulates it.
+
+    Read from the Linux CPU flags; False where they cannot be read (macOS, Windows).
+    """
+    try:
+        flags = Path(cpuinfo).read_text()
+    except OSError:
+        return False
+    return any(flag in flags.split() for flag in ("amx_bf16", "avx512_bf16"))
 
 
 def _int_at_least(value, low):

@@ -30,6 +30,18 @@ def parser(description, protocols=("fast",)):
     return cli
 
 
+def one_device_only(args, study, why):
+    """Stop a study that trains on one device when asked for several replicas or workers."""
+    from keras_cnn_course.training.strategy import cluster_from_tf_config
+
+    if args.strategy not in (None, 1):
+        raise SystemExit(f"--strategy: the {study} study {why}; run it without --strategy")
+    if sum(len(tasks) for tasks in cluster_from_tf_config().values()) > 1:
+        raise SystemExit(f"TF_CONFIG describes a cluster, but the {study} study {why}; every "
+                         "worker would train and write the same rows: run it in one process "
+                         "(without kcc launch)")
+
+
 def output_dirs(args, study):
     """(results directory, runs directory); --quick trains in a scratch directory and, unless
     --results-dir is given, writes its results there too, never into results/."""

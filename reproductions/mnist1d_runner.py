@@ -151,9 +151,8 @@ def summary(study, rows, names, protocol, results_dir):
 
 def main(study, rows, recipes, description, argv=None):
     args = common.parser(description, protocols=("book",)).parse_args(argv)
-    if args.strategy not in (None, 1):
-        raise SystemExit("--strategy: the MNIST-1D study trains its seeds as copies inside one "
-                         "compiled step on one device; run it without --strategy")
+    common.one_device_only(args, "MNIST-1D", "trains its seeds as copies inside one compiled "
+                           "step on one device")
     names = common.select_rows(rows, args.rows)
     results_dir, _ = common.output_dirs(args, study)
     for recipe_name, recipe in recipes.items():

@@ -219,6 +219,7 @@ def main(argv=None):
                      default=["photos", "fashion"])
     cli.add_argument("--cache-dir", help="package cache (default $KCC_CACHE_DIR)")
     args = cli.parse_args(argv)
+    common.one_device_only(args, STUDY, "trains each small model on one device")
     results_dir, _runs = common.output_dirs(args, STUDY)
     start = time.perf_counter()
     for part in args.parts:

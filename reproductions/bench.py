@@ -204,8 +204,8 @@ def time_to_accuracy(args, target=99.60):
     if args.quick:
         recipe = dataclasses.replace(recipe, epochs=2)
     splits = nielsen_runner.load_splits(args.quick)
-    train = nielsen_runner.training_data(splits, row.data_regime("fast"), recipe,
-                                         recipe.batch_size, row.distortions)
+    train = nielsen_runner.training_data(splits, row.data, recipe, recipe.batch_size,
+                                         row.random_distortions("fast"))
     validation, test = (data.arrays_dataset(*split, 1000) for split in splits[1:])
     result = fit(lambda: get_model(row.model, **row.model_options("fast")), recipe, train,
                  validation, test, verbose=2)

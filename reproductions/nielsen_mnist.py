@@ -11,9 +11,9 @@ Two protocols, recorded on every result row:
   1-pixel expanded data, 3 runs per row judged by validation. Hours on a CPU for the later rows.
 - `fast` (default): the same network and data regime per row, trained by a recipe for a small
   CPU: Adam, batch 128, cosine decay, bfloat16 mixed precision where the CPU has it natively
-  (`Recipe(mixed_precision="auto")`, float32 elsewhere), fewer epochs; the final network
-  trains on randomly distorted images (translation, rotation, scaling: lecture note 004) instead
-  of the fixed 1-pixel expansion. `reproductions/protocols.csv` says what differs, in the table.
+  (`Recipe(mixed_precision="auto")`, float32 elsewhere), fewer epochs; the final network adds
+  mild random distortions (translation, rotation, scaling: lecture note 004) to the 1-pixel
+  expansion. `reproductions/protocols.csv` says what differs, in the table.
 
 Every figure is the test accuracy at the epoch with the best validation accuracy (the book's
 rule, ties to the later epoch); the table's best-by-validation column takes the run with the best
@@ -37,8 +37,10 @@ SIGMOID = dataclasses.replace(FAST, learning_rate=1e-2)  # sigmoid nets learn sl
 # 1e-2 diverged for the sigmoid conv nets; 3e-3 without warm-up left 2 of 3 basic_conv seeds at chance
 SIGMOID_CONV = dataclasses.replace(FAST, learning_rate=3e-3, warmup_epochs=1)
 EXPANDED = dataclasses.replace(FAST, epochs=4)  # 250,000 images an epoch: five times the 50,000
-FINAL = dataclasses.replace(FAST, epochs=30, warmup_epochs=1, ema=True)
-DISTORTIONS = {"translation": 0.08, "rotation_degrees": 8.0, "zoom": 0.08}  # ±2 px, ±8°, ±8%
+# 6 x 250,000 images. On the 50,000 with stronger random distortions (±2 px, ±8°, ±8%), 30 epochs
+# gave 99.51% (mean of 5 seeds); here, 99.55-99.58% in single runs at the same cost.
+FINAL = dataclasses.replace(FAST, epochs=6, ema=True)
+DISTORTIONS = {"translation": 0.04, "rotation_degrees": 5.0, "zoom": 0.05}  # ±1.1 px, ±5°, ±5%
 
 @dataclasses.dataclass(frozen=True)
 class Row:
@@ -46,7 +48,7 @@ class Row:
 
     keys: tuple  # the documented figures this run measures (documented.csv keys)
     model: str  # keras_cnn_course.models name
-    data: str  # "mnist" (50,000), "expanded" (250,000 1-pixel shifts), "distorted" (random affine)
+    data: str  # "mnist" (50,000) or "expanded" (250,000: the 50,000 and their 1-pixel shifts)
     eta: float  # the book's learning rate
     lmbda: float  # the book's L2 parameter
     fast: Recipe
@@ -55,15 +57,16 @@ class Row:
     options: dict = dataclasses.field(default_factory=dict)  # model keyword arguments
     metric: str = "test_accuracy"
     l2: float | None = None  # Keras L2 strength; None: lmbda scaled as network3.py does
-    distortions: dict = dataclasses.field(default_factory=dict)  # for the "distorted" regime
+    # random distortions the fast protocol adds on the fly (data.augmentation's arguments)
+    distortions: dict = dataclasses.field(default_factory=dict)
 
     @property
     def num_train(self):
         return 250_000 if self.data == "expanded" else 50_000
 
-    def data_regime(self, protocol):
-        """The book trains every later row on the 1-pixel expansion, the final one included."""
-        return "expanded" if protocol == "book" and self.data == "distorted" else self.data
+    def random_distortions(self, protocol):
+        """The book trains on the fixed 1-pixel expansion only; the fast protocol adds these."""
+        return self.distortions if protocol == "fast" else {}
 
     def recipe(self, protocol, seed):
         if protocol == "book":
@@ -99,7 +102,7 @@ ROWS = {
     "row5b_1000": Row(("mnist_row5b_double_fc1000",), "nielsen_expanded_data_double_fc_1000",
                       "expanded", 0.03, 0.1, EXPANDED),
     "row6": Row(("mnist_row6_double_fc_dropout", "lecture_final"), "nielsen_double_fc_dropout",
-                "distorted", 0.03, 0.0, FINAL, seeds=5, book_epochs=40, distortions=DISTORTIONS),
+                "expanded", 0.03, 0.0, FINAL, seeds=5, book_epochs=40, distortions=DISTORTIONS),
     "ch3": Row(("mnist_ch3_validation",), "nielsen_shallow", "mnist", 0.1, 5.0,
                dataclasses.replace(SIGMOID, epochs=30), metric="validation_accuracy",
                l2=5.0 / (2 * 50_000)),  # network2.py's L2: lmbda / (2 n)

@@ -24,11 +24,11 @@ def load_splits(quick):
 
 
 def training_data(splits, regime, recipe, batch_size, distortions=None):
-    """The training pipeline for a data regime: 50k as is, 1-pixel expanded, or distorted."""
+    """The training pipeline: the 50k as is or 1-pixel expanded, with random distortions if any."""
     x, y = splits.train
     if regime == "expanded":
         x, y = data.expand_mnist(x, y, seed=0)  # shuffled once, as expand_mnist.py does
-    augment = data.augmentation(recipe.seed, **(distortions or {})) if regime == "distorted" else None
+    augment = data.augmentation(recipe.seed, **distortions) if distortions else None
     shuffle_seed = recipe.seed if recipe.shuffle else None
     return data.arrays_dataset(x, y, batch_size, shuffle_seed=shuffle_seed, augment=augment)
 
@@ -58,7 +58,7 @@ def run_row(study, name, row, seed, args, dirs, splits, strategy):
     run_dir = runs_dir / run_name
     run_dir.mkdir(parents=True, exist_ok=True)
     batch = recipe.batch_size * strategy.num_replicas_in_sync
-    train = training_data(splits, row.data_regime(args.protocol), recipe, batch, row.distortions)
+    train = training_data(splits, row.data, recipe, batch, row.random_distortions(args.protocol))
     validation = data.arrays_dataset(*splits.validation, 1000)
     test = data.arrays_dataset(*splits.test, 1000)
     test_images = test.map(lambda images, labels: images)

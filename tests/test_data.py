@@ -7,6 +7,7 @@ import zipfile
 
 import numpy as np
 import pytest
+from keras import ops
 
 from keras_cnn_course import data
 from keras_cnn_course.data import mnist
@@ -140,6 +141,33 @@ def test_augmentation_is_reproducible_with_a_seed(splits):
     first = np.asarray(data.augmentation(seed=3)(images, training=True))
     second = np.asarray(data.augmentation(seed=3)(images, training=True))
     assert np.array_equal(first, second) and not np.array_equal(first, images)
+
+
+def test_one_affine_resampling_shifts_rotates_and_zooms_about_the_centre(splits):
+    from scipy import ndimage
+
+    from keras_cnn_course.data.augment import affine_transforms
+
+    digit = splits.test[0][0].astype("float32") / 255  # zero border: content stays inside
+
+    def distort(draws, translation=0.0, rotation_degrees=0.0, zoom=0.0):
+        transforms = affine_transforms(np.array([draws], "float32"), 28.0, 28.0, translation,
+                                       rotation_degrees, zoom)
+        return np.asarray(ops.image.affine_transform(digit[None, :, :, None], transforms))[0, ..., 0]
+
+    shifted = np.zeros_like(digit)
+    shifted[:, 2:] = digit[:, :-2]
+    np.testing.assert_allclose(distort([0, 0, 1, 0], translation=2 / 28), shifted, atol=1e-5)
+    np.testing.assert_allclose(distort([1, 0, 0, 0], rotation_degrees=90), np.rot90(digit),
+                               atol=1e-5)
+    # a mix against scipy: input = centre + scale * R(angle) (output - centre) - (dx, dy)
+    angle, scale, shift = np.deg2rad(-7.5), 1.0 + 0.5 * 0.1, np.array([-0.5 * 3, 0.25 * 3])
+    rotation = np.array([[np.cos(angle), np.sin(angle)], [-np.sin(angle), np.cos(angle)]])
+    matrix, centre = scale * rotation, np.array([13.5, 13.5])  # (row, col) order
+    expected = ndimage.affine_transform(digit, matrix, centre - matrix @ centre - shift[::-1],
+                                        order=1, mode="constant")
+    mixed = distort([-0.75, 0.5, -0.5, 0.25], translation=3 / 28, rotation_degrees=10, zoom=0.1)
+    np.testing.assert_allclose(mixed, expected, atol=1e-4)
 
 
 def test_tfds_loads_a_prepared_split_offline():

@@ -30,8 +30,9 @@ def test_each_row_builds_its_documented_network(name):
 def test_rows_use_the_intended_data_regime_and_recipe():
     rows = nielsen_mnist.ROWS
     assert {name for name, row in rows.items() if row.data == "expanded"} == {
-        "row4", "row4b_300", "row4b_1000", "row5", "row5b_300", "row5b_1000"}
-    assert rows["row6"].data == "distorted" and rows["row6"].data_regime("book") == "expanded"
+        "row4", "row4b_300", "row4b_1000", "row5", "row5b_300", "row5b_1000", "row6"}
+    distorted = {name for name, row in rows.items() if row.random_distortions("fast")}
+    assert distorted == {"row6"} and not rows["row6"].random_distortions("book")
     book = rows["row3"].recipe("book", seed=1)
     assert (book.optimizer, book.batch_size, book.learning_rate, book.epochs, book.shuffle) == (
         "sgd", 10, 0.03, 60, False)
@@ -46,6 +47,11 @@ def test_expanded_regime_trains_on_five_times_the_images():
     recipe = nielsen_mnist.ROWS["row4"].recipe("fast", 0)
     dataset = nielsen_runner.training_data(splits, "expanded", recipe, 100)
     assert int(dataset.cardinality()) == 5 * len(splits.train[1]) // 100
+    final = nielsen_mnist.ROWS["row6"]  # the same images and order, randomly distorted
+    distorted = nielsen_runner.training_data(splits, final.data, recipe, 100,
+                                             final.random_distortions("fast"))
+    (plain_x, plain_y), (distorted_x, distorted_y) = (next(iter(d)) for d in (dataset, distorted))
+    assert np.array_equal(plain_y, distorted_y) and not np.allclose(plain_x, distorted_x)
 
 
 def test_plurality_vote():

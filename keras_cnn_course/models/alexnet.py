@@ -8,7 +8,7 @@ import keras
 from keras import layers
 
 from keras_cnn_course.models import _checks
-from keras_cnn_course.models.heads import global_pooling
+from keras_cnn_course.models.heads import dense_classifier, global_pooling
 from keras_cnn_course.models.layers import LocalResponseNormalization
 
 # Paper's table: (name, filters, kernel, stride, padding, LRN after it, max-pool 3/2 after it).
@@ -46,12 +46,8 @@ def _alexnet(*, groups, input_shape, num_classes, include_top, pooling, classifi
         if pool:  # overlapping pooling: 3x3 windows, stride 2
             x = layers.MaxPooling2D(3, strides=2, name=f"pool{conv[-1]}")(x)
     if include_top:
-        x = layers.Flatten(name="flatten")(x)
-        for fc in ("fc6", "fc7"):
-            x = layers.Dense(4096, activation="relu", name=fc)(x)
-            if dropout:
-                x = layers.Dropout(dropout, name=f"dropout_{fc}")(x)
-        x = layers.Dense(num_classes, activation=classifier_activation, name="predictions")(x)
+        x = dense_classifier(x, ("fc6", "fc7"), dropout=dropout, num_classes=num_classes,
+                             classifier_activation=classifier_activation)
     else:
         x = global_pooling(x, pooling)
     return keras.Model(inputs, x, name=name)

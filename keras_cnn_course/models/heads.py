@@ -1,4 +1,4 @@
-"""The keras.applications `pooling` option of a network without its top (classifier) layers."""
+"""The top of a network: the classic dense classifier, or the keras.applications `pooling` option."""
 
 from keras import layers
 
@@ -10,3 +10,14 @@ def global_pooling(x, pooling):
     if pooling == "max":
         return layers.GlobalMaxPooling2D(name="max_pool")(x)
     return x
+
+
+def dense_classifier(x, fc_names, *, units=4096, dropout, num_classes, classifier_activation):
+    """Flatten, one ReLU layer of `units` per name in `fc_names` (each followed by dropout when
+    `dropout` is a rate), then the `predictions` layer: AlexNet's and VGG's top."""
+    x = layers.Flatten(name="flatten")(x)
+    for fc in fc_names:
+        x = layers.Dense(units, activation="relu", name=fc)(x)
+        if dropout:
+            x = layers.Dropout(dropout, name=f"dropout_{fc}")(x)
+    return layers.Dense(num_classes, activation=classifier_activation, name="predictions")(x)

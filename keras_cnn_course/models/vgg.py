@@ -8,7 +8,7 @@ import keras
 from keras import layers
 
 from keras_cnn_course.models import _checks
-from keras_cnn_course.models.heads import global_pooling
+from keras_cnn_course.models.heads import dense_classifier, global_pooling
 
 # Table 1 of the paper: (number of 3x3 convolutions, channels) per block; each block ends in a
 # 2x2 max pool. Configurations A, B, D, E.
@@ -42,12 +42,8 @@ def vgg(arch, *, input_shape=None, num_classes=1000, include_top=True, pooling=N
                               name=f"block{block}_conv{conv}")(x)
         x = layers.MaxPooling2D(2, strides=2, name=f"block{block}_pool")(x)
     if include_top:
-        x = layers.Flatten(name="flatten")(x)
-        for fc in ("fc1", "fc2"):
-            x = layers.Dense(4096, activation="relu", name=fc)(x)
-            if dropout:
-                x = layers.Dropout(dropout, name=f"dropout_{fc}")(x)
-        x = layers.Dense(num_classes, activation=classifier_activation, name="predictions")(x)
+        x = dense_classifier(x, ("fc1", "fc2"), dropout=dropout, num_classes=num_classes,
+                             classifier_activation=classifier_activation)
     else:
         x = global_pooling(x, pooling)
     return keras.Model(inputs, x, name=name)

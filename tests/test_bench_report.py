@@ -1,0 +1,28 @@
+"""The benchmark's report: time to accuracy read from the final network's own runs."""
+
+import pandas as pd
+
+from keras_cnn_course import results
+from reproductions import bench_report
+
+
+def test_time_to_accuracy_is_read_from_the_runs_histories(tmp_path):
+    folder = tmp_path / "histories" / "nielsen_mnist"
+    folder.mkdir(parents=True)
+    # CSVLogger's 0-based epochs; the second file repeats an epoch, as a resumed run does
+    pd.DataFrame({"epoch": [0, 1, 2], "test_accuracy": [0.9952, 0.99600001, 0.9958],
+                  "seconds": [100.0, 90.0, 95.0]}).to_csv(folder / "row6-fast-seed0.csv")
+    pd.DataFrame({"epoch": [0, 1, 1], "test_accuracy": [0.9950, 0.9961, 0.9959],
+                  "seconds": [100.0, 50.0, 90.0]}).to_csv(folder / "row6-fast-seed1.csv")
+    results.append_run("nielsen_mnist", "mnist_row6_double_fc_dropout", 0, "fast",
+                       {"test_accuracy": 99.6}, wall_seconds=285.0, precision="float32",
+                       results_dir=tmp_path, command="python -m reproductions.nielsen_mnist")
+    runs = bench_report.time_to_accuracy(tmp_path).set_index("seed")
+    assert runs.loc[0, "reached"] and runs.loc[0, "seconds"] == 190.0  # 99.60% at epoch 2
+    assert runs.loc[0, "epochs_to_target"] == 2 and runs.loc[0, "precision"] == "float32"
+    assert not runs.loc[1, "reached"] and runs.loc[1, "max_test_accuracy"] == 99.59
+    assert runs.loc[1, "seconds_total"] == 190.0 and runs.loc[1, "device"] == "–"
+    lines = "\n".join(bench_report.time_to_accuracy_lines(bench_report.time_to_accuracy(tmp_path)))
+    assert "| 0 | yes | 190 | 2 | 99.60 |" in lines and "| 1 | no | - | - | 99.59 |" in lines
+    assert "No runs" in "\n".join(bench_report.time_to_accuracy_lines(
+        bench_report.time_to_accuracy(tmp_path / "empty")))

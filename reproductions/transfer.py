@@ -24,10 +24,7 @@ Evidence: results/transfer.csv (every run with command, seed, hardware, versions
 results/transfer.md, results/figures/transfer_*.png. Accuracies in percent.
 """
 
-import math
 import time
-
-import numpy as np
 
 from reproductions import common
 
@@ -45,83 +42,9 @@ CONDITIONS = ("scratch", "frozen", "fine_tuned")
 SCRATCH_BN_MOMENTUM = 0.9
 # Paired differences in test accuracy (percentage points) on the same split and seed.
 GAINS = {"frozen_gain": ("frozen", "scratch"), "fine_tune_gain": ("fine_tuned", "frozen")}
+# Splits trained side by side in one-thread worker processes (see reproductions/transfer_runs.py).
+WORKERS = 2
 QUICK = dict(folds=2, per_class=6, sizes=(100,), seeds=1, test=200, steps=4)
-
-
-def epochs_for(condition, n, steps=None):
-    total, cap = EPOCHS[condition]
-    return max(1, min(cap, math.ceil((steps or total) / math.ceil(n / BATCH))))
-
-
-def fit_and_score(model, condition, train, test, seed, steps=None):
-    """Train `model` on (x, y) with the condition's recipe; test accuracy and timings."""
-    import keras
-
-    keras.utils.set_random_seed(seed)
-    model.compile(keras.optimizers.Adam(LEARNING_RATE[condition]),
-                  "sparse_categorical_crossentropy", metrics=["accuracy"], jit_compile=False)
-    epochs = epochs_for(condition, len(train[1]), steps)
-    start = time.perf_counter()
-    history = model.fit(*train, batch_size=BATCH, epochs=epochs, shuffle=True, verbose=0)
-    wall = time.perf_counter() - start
-    predicted = model.predict(test[0], batch_size=128, verbose=0).argmax(axis=1)
-    metrics = {"test_accuracy": 100 * float(np.mean(predicted == test[1])),
-               "train_accuracy": 100 * history.history["accuracy"][-1],
-               "train_images": len(train[1])}
-    steps_run = epochs * math.ceil(len(train[1]) / BATCH)
-    return metrics, dict(wall_seconds=wall, epochs=epochs, steps=steps_run,
-                         images_per_second=epochs * len(train[1]) / wall,
-                         precision=keras.config.dtype_policy().name), predicted
-
-
-def run_conditions(data, features, train_idx, test_idx, num_classes, seed, size, steps=None):
-    """The three conditions on one split: {condition: (metrics, timings, test predictions)}."""
-    import keras
-
-    from keras_cnn_course.models.efficientnet_lite import efficientnet_lite0
-    from keras_cnn_course.transfer import finetune
-
-    y_train, y_test = data["y"][train_idx], data["y"][test_idx]
-    keras.utils.set_random_seed(seed)
-    scratch = efficientnet_lite0(weights=None, input_shape=(size, size, 3), num_classes=num_classes)
-    for layer in scratch.layers:  # moving statistics must settle within a few hundred steps
-        if isinstance(layer, keras.layers.BatchNormalization):
-            layer.momentum = SCRATCH_BN_MOMENTUM
-    runs = {"scratch": fit_and_score(scratch, "scratch", (data["x"][train_idx], y_train),
-                                     (data["x"][test_idx], y_test), seed, steps)}
-    pooled, cut, top = features["pooled"], features["cut"], features["top"]
-    head = finetune.classifier(pooled.shape[1:], num_classes)
-    runs["frozen"] = fit_and_score(head, "frozen", (pooled[train_idx], y_train),
-                                   (pooled[test_idx], y_test), seed, steps)
-    tuned_head = finetune.classifier(pooled.shape[1:], num_classes, name="tuned_head")
-    tuned_head.get_layer("predictions").set_weights(head.get_layer("predictions").get_weights())
-    top.set_weights(features["top_weights"])  # each split starts from the ImageNet weights
-    model = finetune.stack(top, tuned_head)
-    runs["fine_tuned"] = fit_and_score(model, "fine_tuned", (cut[train_idx], y_train),
-                                       (cut[test_idx], y_test), seed, steps)
-    return runs
-
-
-def backbone_features(name, images, size, cache_dir):
-    """Preprocessed images plus cached frozen features: pooled (frozen) and at CUT (fine-tuned)."""
-    from keras_cnn_course.transfer import backbone, finetune, weights
-
-    model, preprocess = backbone("efficientnet_lite0", (size, size, 3), pooling="avg")
-    bottom, top = finetune.split_backbone(model, CUT)  # top ends with the average pooling
-    x = preprocess(images)
-    directory = weights.resolve_cache_dir(cache_dir) / "features"
-    cut = finetune.cached_features(bottom, x, directory / f"{name}_{size}_{CUT}.npz")
-    pooled = finetune.cached_features(top, cut, directory / f"{name}_{size}_pooled.npz")
-    return x, {"cut": cut, "pooled": pooled, "top": top, "top_weights": top.get_weights()}
-
-
-def stratified_folds(y, folds, seed):
-    fold = np.empty(len(y), int)
-    rng = np.random.default_rng(seed)
-    for label in np.unique(y):
-        members = rng.permutation(np.flatnonzero(y == label))
-        fold[members] = np.arange(len(members)) % folds
-    return fold
 
 
 def record(args, results_dir, prefix, seed, runs):
@@ -161,69 +84,34 @@ def save_predictions(results_dir, data, test_idx, fold, runs):
     results.write_atomic(path, rows.sort_values(["fold", "photo"]).to_csv(index=False))
 
 
-def photos(args, results_dir):
-    from keras_cnn_course.transfer.datasets import load_photo_stamps
-
-    data = load_photo_stamps(PHOTO_SIZE, args.cache_dir)
-    if args.quick:  # the first few photos of each class
-        keep = np.concatenate([np.flatnonzero(data["y"] == c)[:QUICK["per_class"]]
-                               for c in range(len(data["classes"]))])
-        data = dict(data, x=data["x"][keep], y=data["y"][keep],
-                    names=tuple(data["names"][i] for i in keep))
-    x, features = backbone_features(f"photo_stamps_{len(data['y'])}", data["x"], PHOTO_SIZE,
-                                    args.cache_dir)
-    data = dict(data, x=x)
-    folds = QUICK["folds"] if args.quick else FOLDS
-    fold_of = stratified_folds(data["y"], folds, seed=0)
-    for fold in range(folds):
-        keys = [f"photos_{c}" for c in CONDITIONS]
-        if common.is_done(STUDY, keys, fold, PROTOCOL, results_dir, args.redo):
-            continue
-        test_idx = np.flatnonzero(fold_of == fold)
-        runs = run_conditions(data, features, fold_of != fold, test_idx,
-                              len(data["classes"]), fold, PHOTO_SIZE,
-                              QUICK["steps"] if args.quick else None)
-        save_predictions(results_dir, data, test_idx, fold, runs)
-        record(args, results_dir, "photos", fold, runs)
-
-
-def fashion(args, results_dir):
-    import tensorflow as tf
-
-    from keras_cnn_course.transfer.datasets import load_fashion_mnist
-
-    (x_train, y_train), (x_test, y_test) = load_fashion_mnist(args.cache_dir)
-    sizes = QUICK["sizes"] if args.quick else FASHION_SIZES
-    n_test = QUICK["test"] if args.quick else FASHION_TEST
-    pool = np.random.default_rng(0).permutation(len(y_train))[:max(sizes)]  # nested subsets
-    images = np.concatenate([x_train[pool], x_test[:n_test]])[..., None]
-    images = tf.image.resize(np.repeat(images, 3, axis=-1), (FASHION_SIZE,) * 2).numpy()
-    x, features = backbone_features(f"fashion_{len(pool)}_{n_test}", images, FASHION_SIZE,
-                                    args.cache_dir)
-    data = {"x": x, "y": np.concatenate([y_train[pool], y_test[:n_test]])}
-    test_idx = np.arange(len(pool), len(pool) + n_test)
-    for seed in range(QUICK["seeds"] if args.quick else (args.seeds or FASHION_SEEDS)):
-        for n in sizes:
-            keys = [f"fashion_{n}_{c}" for c in CONDITIONS]
-            if common.is_done(STUDY, keys, seed, PROTOCOL, results_dir, args.redo):
-                continue
-            train_idx = np.random.default_rng(seed).permutation(len(pool))[:n]
-            runs = run_conditions(data, features, train_idx, test_idx, 10, seed, FASHION_SIZE,
-                                  QUICK["steps"] if args.quick else None)
-            record(args, results_dir, f"fashion_{n}", seed, runs)
-
-
 def main(argv=None):
     cli = common.parser(__doc__.split("\n\n")[0])
     cli.add_argument("--parts", nargs="+", choices=("photos", "fashion"),
                      default=["photos", "fashion"])
     cli.add_argument("--cache-dir", help="package cache (default $KCC_CACHE_DIR)")
+    cli.add_argument("--workers", type=int, default=WORKERS, metavar="N",
+                     help=f"train N splits side by side, one thread each (default {WORKERS})")
     args = cli.parse_args(argv)
     common.one_device_only(args, STUDY, "trains each small model on one device")
+    if args.workers < 1:
+        cli.error(f"--workers must be at least 1, got {args.workers}")
+    from reproductions import transfer_runs
+
     results_dir, _runs = common.output_dirs(args, STUDY)
     start = time.perf_counter()
-    for part in args.parts:
-        {"photos": photos, "fashion": fashion}[part](args, results_dir)
+    options = (args.quick, args.cache_dir, args.seeds or FASHION_SEEDS)
+    tasks = []
+    for part in args.parts:  # features are computed and cached here, once, before any worker
+        splits = transfer_runs.prepare(part, options)[3]
+        tasks += [(part, index) for index, (prefix, seed, _, _) in enumerate(splits)
+                  if not common.is_done(STUDY, [f"{prefix}_{c}" for c in CONDITIONS], seed,
+                                        PROTOCOL, results_dir, args.redo)]
+    for part, index, runs in transfer_runs.train_splits(tasks, options, args.workers):
+        data, _, _, splits = transfer_runs.prepare(part, options)
+        prefix, seed, _, test_idx = splits[index]
+        if part == "photos":
+            save_predictions(results_dir, data, test_idx, seed, runs)
+        record(args, results_dir, prefix, seed, runs)
     print(f"transfer study: {time.perf_counter() - start:.0f} s; results in {results_dir}")
     from reproductions.transfer_report import report
 

@@ -1,0 +1,171 @@
+"""The transfer study's runs: one split (a photo fold, or a Fashion-MNIST seed and size) trained
+under the three conditions, in this process or in a worker process of `train_splits`.
+
+Two runs side by side, one TensorFlow thread each, keep both cores busy: measured on this
+2-core machine for EfficientNet-Lite0 at 64x64, batch 32, two one-thread processes trained
+~4.2 steps/s together, one process with two threads 1.9-3.6 steps/s (it often falls back to one
+busy core), and each process traces its own models in parallel with the other.
+"""
+
+import concurrent.futures
+import functools
+import math
+import multiprocessing
+import time
+
+import numpy as np
+
+from reproductions import transfer as study
+
+
+def epochs_for(condition, n, steps=None):
+    total, cap = study.EPOCHS[condition]
+    return max(1, min(cap, math.ceil((steps or total) / math.ceil(n / study.BATCH))))
+
+
+def fit_and_score(model, condition, train, test, seed, steps=None):
+    """Train `model` on (x, y) with the condition's recipe; test accuracy and timings."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    model.compile(keras.optimizers.Adam(study.LEARNING_RATE[condition]),
+                  "sparse_categorical_crossentropy", metrics=["accuracy"], jit_compile=False)
+    epochs = epochs_for(condition, len(train[1]), steps)
+    start = time.perf_counter()
+    history = model.fit(*train, batch_size=study.BATCH, epochs=epochs, shuffle=True, verbose=0)
+    wall = time.perf_counter() - start
+    predicted = model.predict(test[0], batch_size=128, verbose=0).argmax(axis=1)
+    metrics = {"test_accuracy": 100 * float(np.mean(predicted == test[1])),
+               "train_accuracy": 100 * history.history["accuracy"][-1],
+               "train_images": len(train[1])}
+    steps_run = epochs * math.ceil(len(train[1]) / study.BATCH)
+    return metrics, dict(wall_seconds=wall, epochs=epochs, steps=steps_run,
+                         images_per_second=epochs * len(train[1]) / wall,
+                         precision=keras.config.dtype_policy().name), predicted
+
+
+def run_conditions(data, features, train_idx, test_idx, num_classes, seed, size, steps=None):
+    """The three conditions on one split: {condition: (metrics, timings, test predictions)}."""
+    import keras
+
+    from keras_cnn_course.models.efficientnet_lite import efficientnet_lite0
+    from keras_cnn_course.transfer import finetune
+
+    y_train, y_test = data["y"][train_idx], data["y"][test_idx]
+    keras.utils.set_random_seed(seed)
+    scratch = efficientnet_lite0(weights=None, input_shape=(size, size, 3), num_classes=num_classes)
+    for layer in scratch.layers:  # moving statistics must settle within a few hundred steps
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.momentum = study.SCRATCH_BN_MOMENTUM
+    runs = {"scratch": fit_and_score(scratch, "scratch", (data["x"][train_idx], y_train),
+                                     (data["x"][test_idx], y_test), seed, steps)}
+    pooled, cut, top = features["pooled"], features["cut"], features["top"]
+    head = finetune.classifier(pooled.shape[1:], num_classes)
+    runs["frozen"] = fit_and_score(head, "frozen", (pooled[train_idx], y_train),
+                                   (pooled[test_idx], y_test), seed, steps)
+    tuned_head = finetune.classifier(pooled.shape[1:], num_classes, name="tuned_head")
+    tuned_head.get_layer("predictions").set_weights(head.get_layer("predictions").get_weights())
+    top.set_weights(features["top_weights"])  # each split starts from the ImageNet weights
+    model = finetune.stack(top, tuned_head)
+    runs["fine_tuned"] = fit_and_score(model, "fine_tuned", (cut[train_idx], y_train),
+                                       (cut[test_idx], y_test), seed, steps)
+    return runs
+
+
+def backbone_features(name, images, size, cache_dir):
+    """Preprocessed images plus cached frozen features: pooled (frozen) and at CUT (fine-tuned)."""
+    from keras_cnn_course.transfer import backbone, finetune, weights
+
+    model, preprocess = backbone("efficientnet_lite0", (size, size, 3), pooling="avg")
+    bottom, top = finetune.split_backbone(model, study.CUT)  # top ends with the average pooling
+    x = preprocess(images)
+    directory = weights.resolve_cache_dir(cache_dir) / "features"
+    cut = finetune.cached_features(bottom, x, directory / f"{name}_{size}_{study.CUT}.npz")
+    pooled = finetune.cached_features(top, cut, directory / f"{name}_{size}_pooled.npz")
+    return x, {"cut": cut, "pooled": pooled, "top": top, "top_weights": top.get_weights()}
+
+
+def stratified_folds(y, folds, seed):
+    fold = np.empty(len(y), int)
+    rng = np.random.default_rng(seed)
+    for label in np.unique(y):
+        members = rng.permutation(np.flatnonzero(y == label))
+        fold[members] = np.arange(len(members)) % folds
+    return fold
+
+
+@functools.cache
+def prepare(part, options):
+    """(data, features, size, splits) of a part, once per process; `options` = (quick, cache
+    directory, Fashion-MNIST seeds); splits: [(key prefix, seed, train indices, test indices)]."""
+    return {"photos": _photos, "fashion": _fashion}[part](*options)
+
+
+def _photos(quick, cache_dir, _seeds):
+    from keras_cnn_course.transfer.datasets import load_photo_stamps
+
+    data = load_photo_stamps(study.PHOTO_SIZE, cache_dir)
+    if quick:  # the first few photos of each class
+        keep = np.concatenate([np.flatnonzero(data["y"] == c)[:study.QUICK["per_class"]]
+                               for c in range(len(data["classes"]))])
+        data = dict(data, x=data["x"][keep], y=data["y"][keep],
+                    names=tuple(data["names"][i] for i in keep))
+    x, features = backbone_features(f"photo_stamps_{len(data['y'])}", data["x"],
+                                    study.PHOTO_SIZE, cache_dir)
+    folds = study.QUICK["folds"] if quick else study.FOLDS
+    fold_of = stratified_folds(data["y"], folds, seed=0)
+    splits = [("photos", fold, np.flatnonzero(fold_of != fold), np.flatnonzero(fold_of == fold))
+              for fold in range(folds)]
+    return dict(data, x=x), features, study.PHOTO_SIZE, splits
+
+
+def _fashion(quick, cache_dir, seeds):
+    import tensorflow as tf
+
+    from keras_cnn_course.transfer.datasets import load_fashion_mnist
+
+    (x_train, y_train), (x_test, y_test) = load_fashion_mnist(cache_dir)
+    sizes = study.QUICK["sizes"] if quick else study.FASHION_SIZES
+    n_test = study.QUICK["test"] if quick else study.FASHION_TEST
+    pool = np.random.default_rng(0).permutation(len(y_train))[:max(sizes)]  # nested subsets
+    images = np.concatenate([x_train[pool], x_test[:n_test]])[..., None]
+    images = tf.image.resize(np.repeat(images, 3, axis=-1), (study.FASHION_SIZE,) * 2).numpy()
+    x, features = backbone_features(f"fashion_{len(pool)}_{n_test}", images, study.FASHION_SIZE,
+                                    cache_dir)
+    data = {"x": x, "y": np.concatenate([y_train[pool], y_test[:n_test]]), "classes": range(10)}
+    test_idx = np.arange(len(pool), len(pool) + n_test)
+    splits = [(f"fashion_{n}", seed, np.random.default_rng(seed).permutation(len(pool))[:n],
+               test_idx)
+              for seed in range(study.QUICK["seeds"] if quick else seeds)
+              for n in sizes]
+    return data, features, study.FASHION_SIZE, splits
+
+
+def train_split(part, index, options):
+    """The three conditions on split `index` of `part`: (part, index, runs)."""
+    data, features, size, splits = prepare(part, options)
+    _, seed, train_idx, test_idx = splits[index]
+    runs = run_conditions(data, features, train_idx, test_idx, len(data["classes"]), seed, size,
+                          study.QUICK["steps"] if options[0] else None)
+    return part, index, runs
+
+
+def one_thread():
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(1)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+
+
+def train_splits(tasks, options, workers):
+    """Yield `train_split` of every (part, index) in `tasks` as it finishes; `workers` > 1 trains
+    that many side by side in worker processes of one TensorFlow thread each."""
+    if workers == 1:
+        for part, index in tasks:
+            yield train_split(part, index, options)
+        return
+    context = multiprocessing.get_context("spawn")  # a fresh TensorFlow in every worker
+    with concurrent.futures.ProcessPoolExecutor(workers, context, initializer=one_thread) as pool:
+        futures = [pool.submit(train_split, part, index, options) for part, index in tasks]
+        for future in concurrent.futures.as_completed(futures):
+            yield future.result()

@@ -259,3 +259,16 @@ def test_training_time_counts_each_training_once():
     minutes, trainings, once = times["p"]
     assert (minutes, trainings, len(once)) == (3.0, 2, 3)
     assert times["q"][:2] == (0.5, 1)
+
+
+def test_training_time_counts_runs_side_by_side_as_elapsed_time():
+    from keras_cnn_course.results.tables import training_time
+
+    row = dict(protocol="p", steps=100, seed=0)
+    runs = pd.DataFrame([  # a and b overlap by 20 s; c starts after a gap
+        dict(row, key="a", wall_seconds=60.0, started="2026-01-01T00:00:00+00:00"),
+        dict(row, key="b", wall_seconds=50.0, started="2026-01-01T00:00:40+00:00"),
+        dict(row, key="c", wall_seconds=30.0, started="2026-01-01T00:10:00+00:00"),
+    ])
+    minutes, trainings, once = training_time(runs)["p"]
+    assert (minutes * 60, trainings, len(once)) == (120.0, 3, 3)

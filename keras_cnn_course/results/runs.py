@@ -32,7 +32,7 @@ from keras_cnn_course.results.documented import repo_root, results_dir as defaul
 
 LEADING = ("key", "seed", "protocol")
 TRAILING = ("epochs", "steps", "wall_seconds", "images_per_second", "precision", "device",
-            "tensorflow", "keras", "git_commit", "date", "command")
+            "tensorflow", "keras", "git_commit", "started", "date", "command")
 METRIC_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -61,14 +61,15 @@ def _done(runs):
 
 def append_run(study, key, seed, protocol, metrics, *, wall_seconds, epochs=None, steps=None,
                images_per_second=None, precision=None, device=None, command=None, replace=False,
-               results_dir=None):
-    """Append one run (one row per key when `key` is a list: one run serving several figures)."""
+               results_dir=None, started=None):
+    """Append one run (one row per key when `key` is a list: one run serving several figures).
+    `started`: when its training began (UTC ISO string), for runs trained side by side."""
     keys = [key] if isinstance(key, str) else list(key)
     metrics = _checked_metrics(metrics)
     row = {"seed": int(seed), "protocol": str(protocol), **metrics, "epochs": epochs,
            "steps": steps, "wall_seconds": float(wall_seconds),
            "images_per_second": images_per_second, "precision": precision,
-           **environment(device, command)}
+           **environment(device, command), "started": started}
     path = results_path(study, results_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
     with _locked(path.parent):

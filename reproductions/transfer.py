@@ -106,6 +106,7 @@ def main(argv=None):
         tasks += [(part, index) for index, (prefix, seed, _, _) in enumerate(splits)
                   if not common.is_done(STUDY, [f"{prefix}_{c}" for c in CONDITIONS], seed,
                                         PROTOCOL, results_dir, args.redo)]
+    tasks.sort(key=lambda task: -transfer_runs.scratch_cost(*task, options))  # longest first
     for part, index, runs in transfer_runs.train_splits(tasks, options, args.workers):
         data, _, _, splits = transfer_runs.prepare(part, options)
         prefix, seed, _, test_idx = splits[index]

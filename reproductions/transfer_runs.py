@@ -18,6 +18,10 @@ import numpy as np
 
 from reproductions import transfer as study
 
+# Training steps per call of the compiled step: the same steps, less Python between them (the
+# frozen case's 2,000 steps of one softmax layer were mostly per-step overhead).
+STEPS_PER_EXECUTION = 16
+
 
 def epochs_for(condition, n, steps=None):
     total, cap = study.EPOCHS[condition]
@@ -26,12 +30,13 @@ def epochs_for(condition, n, steps=None):
 
 def fit_and_score(model, condition, train, test, seed, steps=None):
     """Train `model` on (x, y) with the condition's recipe; test accuracy and timings (wall time:
-    training and testing; images/s: training alone)."""
+    training and testing; images/s: training alone). A model compiled before (`scratch_network`)
+    keeps its compiled step."""
     import keras
 
     keras.utils.set_random_seed(seed)
-    model.compile(keras.optimizers.Adam(study.LEARNING_RATE[condition]),
-                  "sparse_categorical_crossentropy", metrics=["accuracy"], jit_compile=False)
+    if not model.compiled:
+        compile_for(model, condition)
     epochs = epochs_for(condition, len(train[1]), steps)
     started = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     start = time.perf_counter()
@@ -48,19 +53,53 @@ def fit_and_score(model, condition, train, test, seed, steps=None):
                          precision=keras.config.dtype_policy().name), predicted
 
 
-def run_conditions(data, features, train_idx, test_idx, num_classes, seed, size, steps=None):
-    """The three conditions on one split: {condition: (metrics, timings, test predictions)}."""
+def compile_for(model, condition):
+    import keras
+
+    model.compile(keras.optimizers.Adam(study.LEARNING_RATE[condition]),
+                  "sparse_categorical_crossentropy", metrics=["accuracy"], jit_compile=False,
+                  steps_per_execution=STEPS_PER_EXECUTION)
+
+
+def scratch_network(size, num_classes, seed):
+    """EfficientNet-Lite0 exactly as a separate run with `seed` starts it (weights and dropout
+    state drawn right after seeding, Adam's state zero), in a model compiled once per shape in
+    this process: tracing its training step takes ~20 s, one scratch run's worth of set-up."""
     import keras
 
     from keras_cnn_course.models.efficientnet_lite import efficientnet_lite0
+
+    keras.utils.set_random_seed(seed)
+    fresh = efficientnet_lite0(weights=None, input_shape=(size, size, 3), num_classes=num_classes)
+    model = _compiled_scratch_network(size, num_classes)
+    for target, source in zip(model.variables, fresh.variables, strict=True):
+        target.assign(source)  # weights, BatchNorm statistics and the dropout seed
+    for variable in model.optimizer.variables:
+        if variable.name != "learning_rate":
+            variable.assign(keras.ops.zeros_like(variable))  # step count and moments
+    return model
+
+
+@functools.cache
+def _compiled_scratch_network(size, num_classes):
+    import keras
+
+    from keras_cnn_course.models.efficientnet_lite import efficientnet_lite0
+
+    model = efficientnet_lite0(weights=None, input_shape=(size, size, 3), num_classes=num_classes)
+    for layer in model.layers:  # moving statistics must settle within a few hundred steps
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.momentum = study.SCRATCH_BN_MOMENTUM
+    compile_for(model, "scratch")
+    return model
+
+
+def run_conditions(data, features, train_idx, test_idx, num_classes, seed, size, steps=None):
+    """The three conditions on one split: {condition: (metrics, timings, test predictions)}."""
     from keras_cnn_course.transfer import finetune
 
     y_train, y_test = data["y"][train_idx], data["y"][test_idx]
-    keras.utils.set_random_seed(seed)
-    scratch = efficientnet_lite0(weights=None, input_shape=(size, size, 3), num_classes=num_classes)
-    for layer in scratch.layers:  # moving statistics must settle within a few hundred steps
-        if isinstance(layer, keras.layers.BatchNormalization):
-            layer.momentum = study.SCRATCH_BN_MOMENTUM
+    scratch = scratch_network(size, num_classes, seed)
     runs = {"scratch": fit_and_score(scratch, "scratch", (data["x"][train_idx], y_train),
                                      (data["x"][test_idx], y_test), seed, steps)}
     pooled, cut, top = features["pooled"], features["cut"], features["top"]
@@ -152,6 +191,13 @@ def train_split(part, index, options):
     runs = run_conditions(data, features, train_idx, test_idx, len(data["classes"]), seed, size,
                           study.QUICK["steps"] if options[0] else None)
     return part, index, runs
+
+
+def scratch_cost(part, index, options):
+    """Pixels the scratch network trains on in this split: most of the split's time."""
+    _, _, size, splits = prepare(part, options)
+    n = len(splits[index][2])
+    return epochs_for("scratch", n) * math.ceil(n / study.BATCH) * size**2
 
 
 def one_thread():

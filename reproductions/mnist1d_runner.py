@@ -1,6 +1,7 @@
 """Runs the rows of `mnist1d.py`: one compiled group of copies per recipe, result rows, figures."""
 
 import dataclasses
+import functools
 import time
 
 import keras
@@ -10,10 +11,12 @@ import pandas as pd
 from keras_cnn_course import data, plots, results
 from keras_cnn_course.models import get_model
 from keras_cnn_course.training.multi_seed import Copy, train_copies
+from keras_cnn_course.training.side_by_side import side_by_side
 from reproductions import common
 
 MODULE = "reproductions.mnist1d"
 QUICK = dict(epochs=2, steps_per_epoch=20, steps_per_execution=10, jit_compile=False)
+WORKERS = 2  # see keras_cnn_course.training.side_by_side
 QUICK_SEEDS = 2  # two copies per row, so the quick path exercises the copies too
 CURVES = {"fig10_8": ["cnn", "fc", "cnn_shuffled", "fc_shuffled"],
           "6000_steps": ["mlp", "benchmark_cnn", "benchmark_mlp", "benchmark_cnn_shuffled",
@@ -27,7 +30,7 @@ def load(shuffle_seq):
 
 
 def network(model):
-    return lambda: get_model(model, classifier_activation=None)
+    return functools.partial(get_model, model, classifier_activation=None)  # picklable
 
 
 def pending_runs(study, rows, names, recipe_name, args, results_dir):
@@ -46,31 +49,49 @@ def pending_runs(study, rows, names, recipe_name, args, results_dir):
 
 
 def run_group(study, rows, recipe, pending, args, results_dir):
-    """Train the pending (row, seed) runs of one recipe together; append one result row each."""
-    datasets = {flag: load(flag) for flag in {rows[name].shuffle_seq for name, _ in pending}}
-    copies = [Copy(f"{name}-{args.protocol}-seed{seed}", network(rows[name].model), seed,
-                   *datasets[rows[name].shuffle_seq]) for name, seed in pending]
+    """Train the pending (row, seed) runs of one recipe, shared among `args.workers` processes
+    side by side (each share as copies in one compiled step); append one result row each."""
+    size = {name: get_model(rows[name].model).count_params() for name, _ in pending}
+    by_size = sorted(pending, key=lambda run: -size[run[0]])  # dealt out: equal work per share
+    shares = [by_size[i::args.workers] for i in range(args.workers) if by_size[i::args.workers]]
+    arguments = [(rows, recipe, share, args.protocol, args.quick) for share in shares]
+    for share, result, parameters in side_by_side(train_share, arguments, len(shares)):
+        record_share(study, rows, recipe, share, result, parameters, args, results_dir)
+
+
+def train_share(rows, recipe, share, protocol, quick):
+    """Train one share of the runs as copies: (share, result without the models, their sizes)."""
+    datasets = {flag: load(flag) for flag in {rows[name].shuffle_seq for name, _ in share}}
+    copies = [Copy(f"{name}-{protocol}-seed{seed}", network(rows[name].model), seed,
+                   *datasets[rows[name].shuffle_seq]) for name, seed in share]
     print(f"training {len(copies)} copies together for {recipe.epochs * recipe.steps_per_epoch:,} "
           f"steps: {', '.join(copy.name for copy in copies)}", flush=True)
-    result = train_copies(copies, recipe, verbose=2 if args.quick else 0,
-                          callbacks=[Progress(recipe.epochs)])
-    images_per_second = result.steps * recipe.batch_size * len(copies) / result.train_seconds
+    result = train_copies(copies, recipe, verbose=2 if quick else 0,
+                          callbacks=[Progress(recipe.epochs, len(copies))])
     print(f"{len(copies)} copies: {result.steps_per_second:.0f} steps/s of the compiled step "
-          f"({result.steps_per_second * len(copies):.0f} copy-steps/s), wall {result.wall_seconds:.0f} s")
-    for (name, seed), copy, model in zip(pending, copies, result.models):
-        final = result.final.set_index("name").loc[copy.name]
+          f"({result.steps_per_second * len(copies):.0f} copy-steps/s), wall {result.wall_seconds:.0f} s",
+          flush=True)
+    parameters = [model.count_params() for model in result.models]
+    return share, dataclasses.replace(result, models=None), parameters
+
+
+def record_share(study, rows, recipe, share, result, parameters, args, results_dir):
+    images_per_second = result.steps * recipe.batch_size * len(share) / result.train_seconds
+    for (name, seed), count in zip(share, parameters):
+        copy_name = f"{name}-{args.protocol}-seed{seed}"
+        final = result.final.set_index("name").loc[copy_name]
         metrics = {"test_error": final.test_error, "train_error": final.train_error,
                    "test_accuracy": 100 - final.test_error, "train_accuracy": 100 - final.train_error,
                    "test_loss": final.test_loss, "train_loss": final.train_loss,
-                   "parameters": model.count_params(), "copies": len(copies),
+                   "parameters": count, "copies": len(share),
                    "steps_per_second": result.steps_per_second}
         results.append_run(study, list(rows[name].keys), seed, args.protocol, metrics,
                            wall_seconds=result.wall_seconds, epochs=recipe.epochs,
                            steps=result.steps, images_per_second=images_per_second,
                            precision=recipe.dtype_policy, replace=args.redo, results_dir=results_dir,
-                           command=common.command_line(MODULE))
-        history = result.curves[result.curves["name"] == copy.name].drop(columns=["copy", "name"])
-        path = results_dir / "histories" / study / f"{copy.name}.csv"
+                           command=common.command_line(MODULE), started=result.started)
+        history = result.curves[result.curves["name"] == copy_name].drop(columns=["copy", "name"])
+        path = results_dir / "histories" / study / f"{copy_name}.csv"
         path.parent.mkdir(parents=True, exist_ok=True)
         results.write_atomic(path, history.to_csv(index=False))
 
@@ -78,13 +99,14 @@ def run_group(study, rows, recipe, pending, args, results_dir):
 class Progress(keras.callbacks.Callback):
     """A one-line note every tenth of the run (a progress bar per epoch is too chatty for 100)."""
 
-    def __init__(self, epochs):
+    def __init__(self, epochs, copies):
         super().__init__()
-        self.epochs, self.start = epochs, time.perf_counter()
+        self.epochs, self.copies, self.start = epochs, copies, time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
         if (epoch + 1) % max(1, self.epochs // 10) == 0:
-            print(f"  epoch {epoch + 1}/{self.epochs}: summed loss {logs['loss']:.4f}, "
+            print(f"  {self.copies} copies, epoch {epoch + 1}/{self.epochs}: summed loss "
+                  f"{logs['loss']:.4f}, "
                   f"{time.perf_counter() - self.start:.0f} s", flush=True)
 
 
@@ -150,7 +172,13 @@ def summary(study, rows, names, protocol, results_dir):
 
 
 def main(study, rows, recipes, description, argv=None):
-    args = common.parser(description, protocols=("book",)).parse_args(argv)
+    cli = common.parser(description, protocols=("book",))
+    cli.add_argument("--workers", type=int, default=WORKERS, metavar="N",
+                     help=f"share each recipe's runs among N processes side by side, one thread "
+                          f"each (default {WORKERS})")
+    args = cli.parse_args(argv)
+    if args.workers < 1:
+        cli.error(f"--workers must be at least 1, got {args.workers}")
     common.one_device_only(args, "MNIST-1D", "trains its seeds as copies inside one compiled "
                            "step on one device")
     names = common.select_rows(rows, args.rows)

@@ -1,17 +1,11 @@
 """The transfer study's runs: one split (a photo fold, or a Fashion-MNIST seed and size) trained
-under the three conditions, in this process or in a worker process of `train_splits`.
-
-Two runs side by side, one TensorFlow thread each, keep both cores busy: measured on this
-2-core machine for EfficientNet-Lite0 at 64x64, batch 32, two one-thread processes trained
-~4.2 steps/s together, one process with two threads 1.9-3.6 steps/s (it often falls back to one
-busy core), and each process traces its own models in parallel with the other.
+under the three conditions, in this process or side by side with others in worker processes
+(`keras_cnn_course.training.side_by_side`: both cores busy, the models traced in parallel).
 """
 
-import concurrent.futures
 import datetime
 import functools
 import math
-import multiprocessing
 import time
 
 import numpy as np
@@ -200,22 +194,8 @@ def scratch_cost(part, index, options):
     return epochs_for("scratch", n) * math.ceil(n / study.BATCH) * size**2
 
 
-def one_thread():
-    import tensorflow as tf
-
-    tf.config.threading.set_intra_op_parallelism_threads(1)
-    tf.config.threading.set_inter_op_parallelism_threads(1)
-
-
 def train_splits(tasks, options, workers):
-    """Yield `train_split` of every (part, index) in `tasks` as it finishes; `workers` > 1 trains
-    that many side by side in worker processes of one TensorFlow thread each."""
-    if workers == 1:
-        for part, index in tasks:
-            yield train_split(part, index, options)
-        return
-    context = multiprocessing.get_context("spawn")  # a fresh TensorFlow in every worker
-    with concurrent.futures.ProcessPoolExecutor(workers, context, initializer=one_thread) as pool:
-        futures = [pool.submit(train_split, part, index, options) for part, index in tasks]
-        for future in concurrent.futures.as_completed(futures):
-            yield future.result()
+    """Yield `train_split` of every (part, index) in `tasks` as it finishes, `workers` at a time."""
+    from keras_cnn_course.training.side_by_side import side_by_side
+
+    return side_by_side(train_split, [(*task, options) for task in tasks], workers)

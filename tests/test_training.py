@@ -223,3 +223,16 @@ def test_two_cpu_replicas_match_one_device_at_the_same_global_batch():
         np.testing.assert_allclose(other["loss"], one["loss"], rtol=1e-5, err_msg=name)
         for mine, theirs in zip(other["weights"], one["weights"]):
             np.testing.assert_allclose(mine, theirs, atol=1e-5, err_msg=name)
+
+
+def test_side_by_side_workers_run_one_thread_each_and_yield_every_result():
+    import tensorflow as tf
+
+    from keras_cnn_course.training.side_by_side import side_by_side
+
+    threads = list(side_by_side(tf.config.threading.get_intra_op_parallelism_threads,
+                                [(), (), ()], workers=2))
+    assert threads == [1, 1, 1]
+    assert sorted(side_by_side(pow, [(2, 3), (3, 2)], workers=1)) == [8, 9]
+    with pytest.raises(ValueError, match="workers must be at least 1"):
+        list(side_by_side(pow, [(2, 3)], workers=0))

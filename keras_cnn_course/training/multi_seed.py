@@ -22,6 +22,7 @@ Copy k trains exactly as a separate run with its seed would (tests/test_multi_se
 """
 
 import dataclasses
+import datetime
 import time
 
 import keras
@@ -272,6 +273,7 @@ class CopiesResult:
     steps: int
     wall_seconds: float  # everything: building, compiling, training, scoring
     train_seconds: float  # wall time minus scoring (compilation included)
+    started: str  # UTC ISO time the copies began
 
     @property
     def steps_per_second(self):
@@ -282,6 +284,7 @@ def train_copies(copies, recipe, *, verbose=0, callbacks=()):
     """Train every copy for `recipe.epochs * recipe.steps_per_epoch` steps at once; scores after
     every epoch. `recipe.seed` is not used: each copy has its own."""
     _check(copies, recipe)
+    started = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     start = time.perf_counter()
     if recipe.deterministic:
         tf.config.experimental.enable_op_determinism()
@@ -297,7 +300,7 @@ def train_copies(copies, recipe, *, verbose=0, callbacks=()):
     wall = time.perf_counter() - start
     frame = pd.DataFrame(curves.rows)
     return CopiesResult(models, frame, frame.groupby("copy").last().reset_index(),
-                        recipe.epochs * recipe.steps_per_epoch, wall, wall - curves.seconds)
+                        recipe.epochs * recipe.steps_per_epoch, wall, wall - curves.seconds, started)
 
 
 def _check(copies, recipe):

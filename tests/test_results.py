@@ -129,6 +129,14 @@ def test_a_kill_during_a_write_leaves_the_finished_rows_intact(root, monkeypatch
     assert os.listdir(root / "results") == ["toy.csv"]  # no temporary file left behind
 
 
+def test_written_results_are_readable_by_others_as_any_new_file(root):
+    add("up", 0, {"test_accuracy": 99.5})
+    umask = os.umask(0)
+    os.umask(umask)
+    mode = (root / "results" / "toy.csv").stat().st_mode & 0o777
+    assert mode == 0o666 & ~umask  # not the temporary file's private 0600
+
+
 def test_fit_metrics_are_percentages_at_the_selected_epoch():
     fake = types.SimpleNamespace(
         selected={"accuracy": 0.999, "val_accuracy": 0.99, "test_accuracy": 0.9912, "epoch": 3},

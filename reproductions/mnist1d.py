@@ -25,7 +25,10 @@ plain 40-100-100-10 (15,210 parameters), while mnist1d's MLPBase adds a residual
 around its second layer (h + relu(W2 h)), with the same parameter count.
 
 Speed: every seed of every row that shares a recipe trains as an independent copy inside one
-XLA-compiled step (`keras_cnn_course.training.multi_seed`), each copy exactly a separate run.
+XLA-compiled step (`keras_cnn_course.training.multi_seed`), each copy exactly a separate run; the
+copies are dealt out to two one-thread worker processes side by side (`--workers`). Measured on
+a 2-core AMD EPYC: the whole study in 8 min 47 s (10,000 steps of the 20 UDL copies: 67 s in one
+process, 56 s in two workers).
 
 Reference: S. Prince, Understanding Deep Learning (2023), sections 8.1 and 10.2.7, figs 8.2 and
 10.7-10.8; S. Greydanus & D. Kobak, "Scaling down deep learning with MNIST-1D" (ICML 2024),

@@ -95,6 +95,14 @@ def test_bad_input():
         layer_table("vgg16")
 
 
+def test_a_nested_model_is_refused_rather_than_counted_as_one_layer():
+    inner = stack(2)
+    outer = keras.Sequential([keras.Input((9, 9, 1)), inner,
+                              keras.layers.Conv2D(1, 3, name="outer_conv")])
+    with pytest.raises(ValueError, match=f"{inner.name!r} is a nested model"):
+        layer_table(outer)
+
+
 def test_kcc_summary_prints_the_layer_table(capsys):
     assert main(["summary", "lenet5", "--input-shape", "28,28,1"]) == 0
     out = capsys.readouterr().out

@@ -48,6 +48,10 @@ def _left(value, n):
 
 def _kind(layer, inputs):
     """How a layer moves pixels: merge, transposed, upsample, window, pad, crop, flat or same."""
+    if isinstance(layer, keras.Model):  # its inner layers would count as one pass-through
+        raise ValueError(f"layer {layer.name!r} is a nested model: its receptive field is not "
+                         f"traced through; summarise {layer.name!r} on its own, or build the "
+                         "model from its layers directly")
     if len(inputs) > 1 and not isinstance(layer, MaxUnpooling2D):
         return "merge"
     for kind, classes in (("transposed", TRANSPOSED), ("upsample", UPSAMPLING), ("pad", PADDING),

@@ -138,6 +138,11 @@ def render(frame, results_dir=None):
             verdict += "; measured on a busy machine, so not a valid verdict"
         lines.append(f"\nTarget: Keras >= {TARGET_RATIO}x PyTorch for the final net at "
                      f"batch 128 in float32: {verdict}.")
+        if "nielsen_final_bf16" in ratios:  # the fast recipe's precision where the CPU has bf16
+            bf16 = ratios["nielsen_final_bf16"]
+            lines.append(f"In bfloat16 (what `mixed_precision=\"auto\"` picks on a CPU with AMX "
+                         f"or AVX-512 BF16): {'met' if bf16 >= TARGET_RATIO else 'NOT met'} "
+                         f"({bf16:.2f}x).")
     lines.append("\nImages/s: median (min-max) over the runs.")
     if results_dir is not None:
         lines += time_to_accuracy_lines(time_to_accuracy(results_dir))

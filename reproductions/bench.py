@@ -13,8 +13,9 @@ Keras: `model.compile` + `model.fit` with the engine's Recipe pieces (optimizer,
 policy, tf.data with autotune off, accuracy metric), without TF op determinism (PyTorch's default
 is not deterministic either). PyTorch: an eager loop (`reproductions/bench_torch.py`). Both
 use their default thread settings.
-Cases `nielsen_final_spe10` and `nielsen_final_xla` measure the Keras settings a user might reach
-for (several steps per `fit` execution, XLA) against the same PyTorch loop.
+Cases `nielsen_final_spe10`, `nielsen_final_bf16_spe10` and `nielsen_final_xla` measure the Keras
+settings a user might reach for (several steps per `fit` execution, XLA) against the same PyTorch
+loop.
 Fraction of peak: training FLOPs per image (3 x the forward pass's 2 x multiply-adds of the conv
 and dense layers) x images/s, over the fp32 GFLOP/s of a large NumPy matrix product measured in
 the same run (and, for reference, the nominal peak the CPU's clock and vector units imply).
@@ -62,6 +63,8 @@ CASES = {case.name: case for case in [
          precision="bfloat16"),
     Case("nielsen_final_spe10", "nielsen_double_fc_dropout", "mnist", 128, "adam", 1e-3, 40,
          steps_per_execution=10),
+    Case("nielsen_final_bf16_spe10", "nielsen_double_fc_dropout", "mnist", 128, "adam", 1e-3,
+         40, precision="bfloat16", steps_per_execution=10),
     Case("nielsen_final_xla", "nielsen_double_fc_dropout", "mnist", 128, "adam", 1e-3, 40,
          jit_compile=True, steps_per_execution=10),
     Case("mnist1d_cnn", "mnist1d_cnn", "mnist1d", 100, "sgd", 0.01, 400),

@@ -131,18 +131,19 @@ def render(frame, results_dir=None):
                          for n in ("keras", "torch"))
             + f" | {ratios[case]:.2f} | {100 * median['keras'] / peak:.1f} | "
             f"{100 * median['torch'] / peak:.1f} | {len(speed['keras'])} |")
+    busy = frame["load_before"].max() > first["physical_cores"] + 0.5
+
+    def verdict(case):
+        ratio = ratios[case]
+        text = f"{'met' if ratio >= TARGET_RATIO else 'NOT met'} ({ratio:.2f}x)"
+        return text + ("; measured on a busy machine, so not a valid verdict" if busy else "")
+
     if "nielsen_final" in ratios:
-        verdict = "met" if ratios["nielsen_final"] >= TARGET_RATIO else "NOT met"
-        verdict += f" ({ratios['nielsen_final']:.2f}x)"
-        if frame["load_before"].max() > first["physical_cores"] + 0.5:
-            verdict += "; measured on a busy machine, so not a valid verdict"
         lines.append(f"\nTarget: Keras >= {TARGET_RATIO}x PyTorch for the final net at "
-                     f"batch 128 in float32: {verdict}.")
-        if "nielsen_final_bf16" in ratios:  # the fast recipe's precision where the CPU has bf16
-            bf16 = ratios["nielsen_final_bf16"]
-            lines.append(f"In bfloat16 (what `mixed_precision=\"auto\"` picks on a CPU with AMX "
-                         f"or AVX-512 BF16): {'met' if bf16 >= TARGET_RATIO else 'NOT met'} "
-                         f"({bf16:.2f}x).")
+                     f"batch 128 in float32: {verdict('nielsen_final')}.")
+    if "nielsen_final_bf16" in ratios:  # the fast recipe's precision where the CPU has bf16
+        lines.append("In bfloat16 (what `mixed_precision=\"auto\"` picks on a CPU with AMX or "
+                     f"AVX-512 BF16): {verdict('nielsen_final_bf16')}.")
     lines.append("\nImages/s: median (min-max) over the runs.")
     if results_dir is not None:
         lines += time_to_accuracy_lines(time_to_accuracy(results_dir))

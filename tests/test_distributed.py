@@ -42,8 +42,8 @@ TRAIN_SCRIPT = textwrap.dedent("""
     def train(strategy, replicas):
         recipe = dataclasses.replace(
             FINAL, batch_size=32 // replicas, learning_rate=FINAL.learning_rate * 2 / replicas,
-            epochs=4, steps_per_epoch=6, shuffle=False, dropout=False, mixed_precision=None,
-            seed=3)
+            epochs=4, steps_per_epoch=6, steps_per_execution=1, shuffle=False, dropout=False,
+            mixed_precision=None, seed=3)
         result = fit(lambda: get_model("nielsen_double_fc_dropout"), recipe, (x, y),
                      strategy=strategy, verbose=0)
         return result, {"loss": result.history["loss"], "accuracy": result.history["accuracy"],

@@ -2,7 +2,8 @@
 
 Claim: Keras trains Nielsen's final network at batch 128 at least 1.5x as fast as an
 equivalent PyTorch implementation on a CPU. Evidence: `results/bench.md`, generated from the raw
-measurements in `results/bench.csv` (machine, versions, command, date and load on every row).
+measurements in `results/bench.csv` (machine, versions, command, date, load average and the
+cores other work took, `bench_load.py`, on every row).
 
 Protocol: one long-lived process per framework (TensorFlow and torch never share a process);
 the data are in memory (MNIST's 50,000 training images cut to whole batches, MNIST-1D's 4,000),
@@ -41,6 +42,7 @@ from pathlib import Path
 import numpy as np
 
 from reproductions import bench_report
+from reproductions.bench_load import OtherWork
 
 
 @dataclasses.dataclass(frozen=True)
@@ -167,15 +169,18 @@ def run_bench(args):
                     order = FRAMEWORKS if (repetition + number) % 2 == 0 else FRAMEWORKS[::-1]
                     for framework in order:
                         load = os.getloadavg()[0]
-                        result = children[framework].measure(dataclasses.asdict(case),
-                                                             args.seconds)
+                        with OtherWork([children[framework].process.pid]) as other:
+                            result = children[framework].measure(dataclasses.asdict(case),
+                                                                 args.seconds)
                         rows.append({"case": case.name, "framework": framework,
                                      "repetition": repetition, **result,
                                      "load_before": load, "load_after": os.getloadavg()[0],
+                                     "other_cores": other.cores,
                                      **{key: value for key, value in
                                         dataclasses.asdict(case).items() if key != "name"}})
+                        busy = "–" if other.cores is None else f"{other.cores:.2f}"
                         print(f"{case.name} {framework}: {result['images_per_second']:,.0f} "
-                              f"images/s (load {load:.1f})", flush=True)
+                              f"images/s (other work: {busy} cores)", flush=True)
         finally:
             for child in children.values():
                 child.close()

@@ -16,6 +16,7 @@ import pandas as pd
 from keras_cnn_course import results
 from keras_cnn_course.results.runs import device_description
 from reproductions import common
+from reproductions.bench_load import BUSY_CORES
 
 FMA_UNITS = 2  # per core on Xeon Scalable Gold/Platinum (Sapphire Rapids included): an assumption
 TARGET_RATIO = 1.5  # the project's target: Keras >= 1.5x PyTorch for the final net at batch 128, float32
@@ -102,9 +103,7 @@ def render(frame, results_dir=None):
         f"{first['clock_ghz']:.2f} GHz as reported)",
         f"- Versions: Python {first['python']}, TensorFlow {first['tensorflow']}, Keras "
         f"{first['keras']}, PyTorch {first['torch']} ({first['torch_threads']} threads)",
-        f"- Load average (1 min) around the measurements: {frame['load_before'].min():.1f} to "
-        f"{frame['load_after'].max():.1f} on {first['physical_cores']} cores. Above the number of "
-        "cores other work shared the CPU: absolute numbers are then low and ratios noisy.",
+        load_line(frame, first["physical_cores"]),
         "- Protocol: see `reproductions/bench.py` (one process per framework, data in memory, "
         "alternating, one untimed warm-up epoch per measurement, medians over repetitions).",
         "- " + PEAK_NOTE.format(measured=peak_gflops, units=FMA_UNITS, lanes=first["fp32_lanes"],
@@ -131,11 +130,10 @@ def render(frame, results_dir=None):
                          for n in ("keras", "torch"))
             + f" | {ratios[case]:.2f} | {100 * median['keras'] / peak:.1f} | "
             f"{100 * median['torch'] / peak:.1f} | {len(speed['keras'])} |")
-    busy = frame["load_before"].max() > first["physical_cores"] + 0.5
-
     def verdict(case):
         ratio = ratios[case]
         text = f"{'met' if ratio >= TARGET_RATIO else 'NOT met'} ({ratio:.2f}x)"
+        busy = is_busy(frame, first["physical_cores"], case)
         return text + ("; measured on a busy machine, so not a valid verdict" if busy else "")
 
     if "nielsen_final" in ratios:
@@ -148,6 +146,35 @@ def render(frame, results_dir=None):
     if results_dir is not None:
         lines += time_to_accuracy_lines(time_to_accuracy(results_dir))
     return "\n".join(lines) + "\n"
+
+
+def other_cores(frame):
+    """The cores other work took per measurement (bench_load.py), or None in older records."""
+    if "other_cores" not in frame or frame["other_cores"].isna().all():
+        return None
+    return frame["other_cores"]
+
+
+def is_busy(frame, cores, case):
+    """Other work took more than BUSY_CORES in one of the case's measurements; in older records
+    without that figure, the load average exceeded the cores by half a core in the whole run."""
+    other = other_cores(frame)
+    if other is None:
+        return frame["load_before"].max() > cores + 0.5
+    return other[frame["case"] == case].max() > BUSY_CORES
+
+
+def load_line(frame, cores):
+    load = (f"{frame['load_before'].min():.1f} to {frame['load_after'].max():.1f} on "
+            f"{cores} cores")
+    other = other_cores(frame)
+    if other is None:
+        return (f"- Load average (1 min) around the measurements: {load}. Above the number of "
+                "cores other work shared the CPU: absolute numbers are then low and ratios noisy.")
+    return (f"- Other work on the CPU during each measurement (the machine's CPU time less the "
+            f"benchmark's own processes, `bench_load.py`): median {other.median():.2f}, max "
+            f"{other.max():.2f} cores of {cores}; a verdict is flagged above {BUSY_CORES} cores. "
+            f"The load average (1 min), the benchmark's own threads included: {load}.")
 
 
 def time_to_accuracy(results_dir, target=TTA_TARGET, runs=TTA_RUNS, protocol="fast"):

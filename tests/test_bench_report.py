@@ -1,9 +1,17 @@
-"""The benchmark's report: time to accuracy read from the final network's own runs."""
+"""The benchmark's report: time to accuracy read from the final network's own runs, and when a
+verdict was measured on a busy machine."""
+
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from keras_cnn_course import results
 from reproductions import bench_report
+from reproductions.bench_load import OtherWork
 
 
 def test_time_to_accuracy_is_read_from_the_runs_histories(tmp_path):
@@ -26,3 +34,27 @@ def test_time_to_accuracy_is_read_from_the_runs_histories(tmp_path):
     assert "| 0 | yes | 190 | 2 | 99.60 |" in lines and "| 1 | no | - | - | 99.59 |" in lines
     assert "No runs" in "\n".join(bench_report.time_to_accuracy_lines(
         bench_report.time_to_accuracy(tmp_path / "empty")))
+
+
+def test_a_busy_verdict_needs_other_work_in_that_case_not_the_benchmarks_own_load():
+    frame = pd.DataFrame({"case": ["nielsen_final", "nielsen_final", "mnist1d_cnn"],
+                          "load_before": [2.9, 2.7, 0.1], "other_cores": [0.05, 0.1, 0.9]})
+    assert not bench_report.is_busy(frame, 2, "nielsen_final")  # load 2.9: its own threads
+    assert bench_report.is_busy(frame, 2, "mnist1d_cnn")
+    assert "max 0.90 cores of 2" in bench_report.load_line(frame.assign(load_after=3.0), 2)
+    older = frame.drop(columns="other_cores")  # records from before the figure existed
+    assert bench_report.is_busy(older, 2, "nielsen_final")
+    assert not bench_report.is_busy(older.assign(load_before=2.4), 2, "nielsen_final")
+
+
+@pytest.mark.skipif(not Path("/proc/stat").exists(), reason="needs Linux /proc")
+def test_other_work_counts_a_spinning_process_unless_it_is_the_benchmarks_own():
+    spin = "import time\nend = time.time() + 1.5\nwhile time.time() < end: pass"
+    for own in (False, True):
+        process = subprocess.Popen([sys.executable, "-c", spin])
+        try:
+            with OtherWork([process.pid] if own else []) as other:
+                time.sleep(1.0)
+        finally:
+            process.wait()
+        assert (other.cores < 0.5) if own else (other.cores > 0.5), (own, other.cores)

@@ -136,6 +136,25 @@ def test_mnist_pipeline_batches_scaled_images():
     assert labels.shape == (64,)
 
 
+def epoch_of(dataset):
+    return [labels.numpy() for _, labels in dataset]
+
+
+def test_gathered_batches_visit_every_example_once_an_epoch_in_a_new_order():
+    x, y = np.arange(10, dtype=np.float32)[:, None] * 2, np.arange(10)
+    in_order = epoch_of(data.gathered_batches(x, y, 4))
+    assert [list(batch) for batch in in_order] == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+    for images, labels in data.gathered_batches(x, y, 4):
+        assert np.array_equal(images.numpy()[:, 0], 2 * labels.numpy())  # pairs stay together
+    shuffled = data.gathered_batches(x, y, 4, shuffle=True, seed=1, drop_remainder=True).repeat(2)
+    first, second = np.concatenate(epoch_of(shuffled)).reshape(2, 8)
+    assert len(set(first)) == 8 and not np.array_equal(first, second)
+    again = data.gathered_batches(x, y, 4, shuffle=True, seed=1, drop_remainder=True)
+    assert np.array_equal(np.concatenate(epoch_of(again)), first)
+    with pytest.raises(ValueError, match="same length"):
+        data.gathered_batches(x, y[:5], 4)
+
+
 def test_augmentation_is_reproducible_with_a_seed(splits):
     images = splits.test[0][:8, :, :, None].astype("float32") / 255
     first = np.asarray(data.augmentation(seed=3)(images, training=True))

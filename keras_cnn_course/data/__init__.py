@@ -17,7 +17,7 @@ from keras_cnn_course.data.cache import ChecksumError, cache_dir
 from keras_cnn_course.data.expand import expand_mnist
 from keras_cnn_course.data.mnist import MnistSplits, fetch_mnist, load_mnist
 from keras_cnn_course.data.mnist1d import load_mnist1d
-from keras_cnn_course.data.pipelines import arrays_dataset, mnist_dataset
+from keras_cnn_course.data.pipelines import arrays_dataset, gathered_batches, mnist_dataset
 from keras_cnn_course.data.tfds_nielsen_mnist import NielsenMnist, prepare_tfds
 
 LOADERS = {"mnist": load_mnist, "mnist1d": load_mnist1d}
@@ -33,6 +33,6 @@ def load(name, **kwargs):
 
 __all__ = [
     "ChecksumError", "LOADERS", "MnistSplits", "NielsenMnist", "arrays_dataset", "augmentation",
-    "cache_dir", "expand_mnist", "fetch_mnist", "load", "load_mnist", "load_mnist1d", "mnist_dataset",
-    "prepare_tfds",
+    "cache_dir", "expand_mnist", "fetch_mnist", "gathered_batches", "load", "load_mnist",
+    "load_mnist1d", "mnist_dataset", "prepare_tfds",
 ]

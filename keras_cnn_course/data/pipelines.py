@@ -20,27 +20,45 @@ def pipeline_options():
     return options
 
 
-def arrays_dataset(x, y, batch_size, *, shuffle_seed=None, augment=None, drop_remainder=False):
-    """Batch (x, y) arrays; uint8 images are scaled to [0, 1] and given a channel axis."""
+def gathered_batches(x, y, batch_size, *, shuffle=False, seed=None, drop_remainder=False,
+                     transform=None):
+    """(x, y) arrays as a tf.data.Dataset of batches, `transform(images, labels)` applied to each.
+
+    Only the indices are shuffled and batched; each batch is then gathered from the arrays in one
+    op, which leaves more of a small CPU to training than slicing and batching example by example
+    (~5-10% more images/s for Nielsen's final net on 2 cores).
+    """
     if batch_size <= 0:
         raise ValueError(f"batch_size must be positive; got {batch_size}")
-    dataset = tf.data.Dataset.from_tensor_slices((x, y))
-    if shuffle_seed is not None:
-        dataset = dataset.shuffle(len(y), seed=shuffle_seed, reshuffle_each_iteration=True)
-    dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
+    if len(x) != len(y):
+        raise ValueError(f"x and y must have the same length; got {len(x)} and {len(y)}")
+    images, labels = tf.constant(x), tf.constant(y)
+    indices = tf.data.Dataset.range(len(y))
+    if shuffle:  # a new order every epoch; `seed` makes the sequence of orders reproducible
+        indices = indices.shuffle(len(y), seed=seed, reshuffle_each_iteration=True)
+
+    def gather(batch):
+        batch_images, batch_labels = tf.gather(images, batch), tf.gather(labels, batch)
+        return transform(batch_images, batch_labels) if transform else (batch_images, batch_labels)
+
+    dataset = indices.batch(batch_size, drop_remainder=drop_remainder)
+    return dataset.map(gather, num_parallel_calls=2).prefetch(2).with_options(pipeline_options())
+
+
+def arrays_dataset(x, y, batch_size, *, shuffle_seed=None, augment=None, drop_remainder=False):
+    """Batch (x, y) arrays; uint8 images are scaled to [0, 1] and given a channel axis."""
     scale = 1.0 / 255.0 if np.asarray(x).dtype == np.uint8 else 1.0
 
     def to_float(images, labels):
         images = tf.cast(images, tf.float32) * scale
         if images.shape.rank == 3:
             images = images[..., tf.newaxis]
+        if augment is not None:
+            images = augment(images, training=True)
         return images, labels
 
-    dataset = dataset.map(to_float, num_parallel_calls=2)
-    if augment is not None:
-        dataset = dataset.map(lambda images, labels: (augment(images, training=True), labels),
-                              num_parallel_calls=2)
-    return dataset.prefetch(2).with_options(pipeline_options())
+    return gathered_batches(x, y, batch_size, shuffle=shuffle_seed is not None, seed=shuffle_seed,
+                            drop_remainder=drop_remainder, transform=to_float)
 
 
 def mnist_dataset(split, batch_size, *, shuffle_seed=None, expanded=False, augment=False,

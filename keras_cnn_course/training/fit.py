@@ -22,6 +22,7 @@ import keras
 import pandas as pd
 import tensorflow as tf
 
+from keras_cnn_course.data.pipelines import gathered_batches
 from keras_cnn_course.training import strategy as strategies
 from keras_cnn_course.training.custom_loop import CustomLoop
 from keras_cnn_course.training.determinism import seed_everything
@@ -232,11 +233,9 @@ def as_dataset(data, batch_size, name="data", *, shuffle=False, seed=None):
     if not (isinstance(data, (tuple, list)) and len(data) == 2 and len(data[0]) == len(data[1])):
         raise ValueError(f"{name} must be a batched tf.data.Dataset or an (x, y) pair of arrays "
                          f"of equal length, got {type(data).__name__}")
-    dataset = tf.data.Dataset.from_tensor_slices(tuple(data))
-    if shuffle:
-        dataset = dataset.shuffle(len(data[0]), seed=seed, reshuffle_each_iteration=True)
+    dataset = gathered_batches(*data, batch_size, shuffle=shuffle, seed=seed)
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
-    return dataset.batch(batch_size).prefetch(2).with_options(options)
+    return dataset.with_options(options)
 
 
 def training_pipeline(train, recipe, batch_size):

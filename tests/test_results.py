@@ -280,3 +280,15 @@ def test_training_time_counts_runs_side_by_side_as_elapsed_time():
     ])
     minutes, trainings, once = training_time(runs)["p"]
     assert (minutes * 60, trainings, len(once)) == (120.0, 3, 3)
+
+
+def test_protocols_are_listed_in_the_studys_order_whatever_ran_first(root):
+    (root / "reproductions" / "protocols.csv").write_text(
+        "study,protocol,description\ntoy,fast,the default\ntoy,book,the source's recipe\n")
+    add("up", 0, {"test_accuracy": 99.0}, protocol="book")
+    add("up", 0, {"test_accuracy": 99.5}, protocol="fast")
+    add("up", 0, {"test_accuracy": 98.0}, protocol="other")
+    comparison = results.compare("toy")
+    assert list(comparison[comparison["key"] == "up"]["protocol"]) == ["fast", "book", "other"]
+    page = results.study_markdown("toy")
+    assert page.index("- `fast`: the default") < page.index("- `book`: the source's recipe")

@@ -51,14 +51,14 @@ def compare(study, results_dir=None, documented=None):
     """One row per (documented figure, protocol) with ours, delta and status (a DataFrame)."""
     figures = documented_for(study, documented)
     runs = load_runs(study, results_dir)
-    rows = []
+    rows, rank = [], protocol_rank(study)
     for figure in figures.itertuples(index=False):
         mine = runs[runs["key"] == figure.key]
         if figure.metric in mine.columns:
             mine = mine[mine[figure.metric].notna()]
         else:
             mine = mine.iloc[0:0]
-        protocols = list(dict.fromkeys(mine["protocol"])) or [""]
+        protocols = sorted(dict.fromkeys(mine["protocol"]), key=rank) or [""]
         for protocol in protocols:
             rows.append(_compare_one(figure, mine[mine["protocol"] == protocol], protocol))
     return pd.DataFrame(rows)
@@ -160,20 +160,31 @@ def study_markdown(study, results_dir=None, documented=None, figure_name=None):
     return "\n".join(parts)
 
 
-def protocols_markdown(study, runs):
-    """What each protocol of the study does (reproductions/protocols.csv), and where it ran."""
+def study_protocols(study):
+    """The study's protocols and what each does, in the order of reproductions/protocols.csv."""
     from keras_cnn_course.results.documented import repo_root
 
     path = repo_root() / "reproductions" / "protocols.csv"
-    protocols = pd.read_csv(path) if path.exists() else pd.DataFrame(columns=["study"])
+    protocols = pd.read_csv(path) if path.exists() else pd.DataFrame(columns=["study", "protocol"])
+    return protocols[protocols["study"] == study]
+
+
+def protocol_rank(study):
+    """A sort key: the study's protocols in their listed order (the default first), then others."""
+    listed = list(study_protocols(study)["protocol"])
+    return lambda protocol: listed.index(protocol) if protocol in listed else len(listed)
+
+
+def protocols_markdown(study, runs):
+    """What each protocol of the study does (reproductions/protocols.csv), and where it ran."""
     lines = ["## Protocols and provenance\n"]
-    for row in protocols[protocols["study"] == study].itertuples(index=False):
+    for row in study_protocols(study).itertuples(index=False):
         lines.append(f"- `{row.protocol}`: {row.description}")
     if len(runs):
         for column in ("precision", "device", "tensorflow", "keras"):
             values = ", ".join(sorted(set(map(str, runs.get(column, pd.Series()).dropna()))))
             lines.append(f"- {column}: {values}")
-        for protocol, (minutes, trainings, group) in training_time(runs).items():
+        for protocol, (minutes, trainings, group) in training_time(runs, study).items():
             per_key = group.groupby("key", sort=False)["wall_seconds"].median()
             medians = ", ".join(f"{key} {seconds:.0f} s" for key, seconds in per_key.items())
             count = (f"{len(group)} runs" if trainings == len(group) else
@@ -183,8 +194,9 @@ def protocols_markdown(study, runs):
     return "\n".join(lines) + "\n"
 
 
-def training_time(runs):
-    """{protocol: (minutes of training, number of trainings, one row per run)} of trained runs.
+def training_time(runs, study=None):
+    """{protocol: (minutes of training, number of trainings, one row per run)} of trained runs,
+    in the study's protocol order when `study` is given.
 
     A run measured under several keys has rows that differ in the key only: it counts once.
     Seeds trained together (copies in one compiled step) share one wall time: it counts once.
@@ -195,9 +207,11 @@ def training_time(runs):
     trained = runs[runs["steps"].notna()] if "steps" in runs else runs
     runs_once = trained.drop_duplicates([c for c in trained.columns if c != "key"])
     trainings = trained.drop_duplicates(["protocol", "wall_seconds"])
-    return {protocol: (elapsed_seconds(trainings[trainings["protocol"] == protocol]) / 60,
-                       int((trainings["protocol"] == protocol).sum()), group)
-            for protocol, group in runs_once.groupby("protocol", sort=False)}
+    times = {protocol: (elapsed_seconds(trainings[trainings["protocol"] == protocol]) / 60,
+                        int((trainings["protocol"] == protocol).sum()), group)
+             for protocol, group in runs_once.groupby("protocol", sort=False)}
+    rank = protocol_rank(study) if study else lambda protocol: 0
+    return dict(sorted(times.items(), key=lambda item: rank(item[0])))
 
 
 def elapsed_seconds(trainings):
@@ -222,7 +236,7 @@ def results_section(studies, results_dir=None, documented=None, link_prefix=""):
         comparison = compare(study, results_dir, documented)
         counts = comparison["status"].value_counts()
         summary = ", ".join(f"{counts[name]} {name}" for name in STATUSES if name in counts)
-        minutes = training_time(load_runs(study, results_dir))
+        minutes = training_time(load_runs(study, results_dir), study)
         if minutes:
             summary += "; training time: " + ", ".join(
                 f"{protocol} {total:.0f} min" for protocol, (total, _, _) in minutes.items())

@@ -8,6 +8,7 @@ import numpy as np
 from keras_cnn_course import data, plots, results
 from keras_cnn_course.models import get_model
 from keras_cnn_course.training import choose_strategy, fit, read_history
+from keras_cnn_course.training.determinism import seed_everything
 from keras_cnn_course.training.strategy import is_chief, worker_name
 from reproductions import common
 
@@ -24,7 +25,12 @@ def load_splits(quick):
 
 
 def training_data(splits, regime, recipe, batch_size, distortions=None):
-    """The training pipeline: the 50k as is or 1-pixel expanded, with random distortions if any."""
+    """The training pipeline: the 50k as is or 1-pixel expanded, with random distortions if any.
+
+    Seeded first: tf.data's shuffle combines its seed with TensorFlow's global seed, which the
+    previous run in the process would otherwise have left behind.
+    """
+    seed_everything(recipe.seed, recipe.deterministic)
     x, y = splits.train
     if regime == "expanded":
         x, y = data.expand_mnist(x, y, seed=0)  # shuffled once, as expand_mnist.py does

@@ -75,3 +75,16 @@ def test_quick_path_end_to_end(tmp_path):
     # Rerunning skips finished rows instead of training them again.
     assert nielsen_mnist.main(["--quick", "--rows", "row0", "--results-dir", str(tmp_path)]) == 0
     assert len(pd.read_csv(tmp_path / "nielsen_mnist.csv")) == len(runs)
+
+
+def test_training_order_depends_on_the_runs_seed_not_on_what_ran_before():
+    import keras
+
+    splits = nielsen_runner.load_splits(quick=True)
+    recipe = nielsen_mnist.ROWS["row6"].recipe("fast", 0)
+    labels = []
+    for earlier_seed in (5, 7):  # a previous run in the same process left its global seed
+        keras.utils.set_random_seed(earlier_seed)
+        dataset = nielsen_runner.training_data(splits, "mnist", recipe, 100)
+        labels.append(np.concatenate([y for _, y in dataset]))
+    assert np.array_equal(*labels) and not np.array_equal(labels[0], splits.train[1])

@@ -27,6 +27,7 @@ def gathered_batches(x, y, batch_size, *, shuffle=False, seed=None, drop_remaind
     Only the indices are shuffled and batched; each batch is then gathered from the arrays in one
     op, which leaves more of a small CPU to training than slicing and batching example by example
     (~5-10% more images/s for Nielsen's final net on 2 cores).
+    The shuffled order depends on `seed` and on TensorFlow's global seed when this is called.
     """
     if batch_size <= 0:
         raise ValueError(f"batch_size must be positive; got {batch_size}")

@@ -18,6 +18,9 @@ Not deterministic, or not comparable bit for bit:
 - a run resumed by BackupAndRestore restores weights and optimizer state, but its data order
   restarts with the new process, so it is not bit-identical to an uninterrupted run;
 - NumPy's `default_rng()` without a seed, and anything random outside TensorFlow.
+- a tf.data pipeline built before seeding: its shuffle combines its own seed with the global
+  seed of that moment (whatever an earlier run in the process set). Seed, then build it;
+  `fit` does so for (x, y) arrays.
 
 Cost: with op determinism, a `tf.data.map` holding random ops (augmentation layers) runs serially.
 Op determinism cannot be switched off again inside a process.

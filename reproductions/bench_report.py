@@ -142,6 +142,12 @@ def render(frame, results_dir=None):
     if "nielsen_final_bf16" in ratios:  # the fast recipe's precision where the CPU has bf16
         lines.append("In bfloat16 (what `mixed_precision=\"auto\"` picks on a CPU with AMX or "
                      f"AVX-512 BF16): {verdict('nielsen_final_bf16')}.")
+    if "nielsen_final_b256" in ratios:
+        lines.append(f"At the final network's fast-recipe batch (256), float32: "
+                     f"{verdict('nielsen_final_b256')}.")
+    if "nielsen_final_recipe" in ratios:
+        lines.append("With the fast recipe's settings (batch 256, bfloat16, 10 steps per "
+                     f"execution): {verdict('nielsen_final_recipe')}.")
     lines.append("\nImages/s: median (min-max) over the runs.")
     if results_dir is not None:
         lines += time_to_accuracy_lines(time_to_accuracy(results_dir))

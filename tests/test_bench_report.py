@@ -1,5 +1,5 @@
-"""The benchmark's report: time to accuracy read from the final network's own runs, and when a
-verdict was measured on a busy machine."""
+"""The benchmark's report: time to accuracy read from the final network's own runs, when a
+verdict was measured on a busy machine, and the case that times the final network's recipe."""
 
 import subprocess
 import sys
@@ -58,3 +58,13 @@ def test_other_work_counts_a_spinning_process_unless_it_is_the_benchmarks_own():
         finally:
             process.wait()
         assert (other.cores < 0.5) if own else (other.cores > 0.5), (own, other.cores)
+
+
+def test_the_recipe_case_times_the_final_networks_fast_recipe():
+    from reproductions.bench import CASES
+    from reproductions.nielsen_mnist import FINAL
+
+    case = CASES["nielsen_final_recipe"]
+    assert (case.batch_size, case.optimizer, case.learning_rate, case.steps_per_execution) == (
+        FINAL.batch_size, FINAL.optimizer, FINAL.learning_rate, FINAL.steps_per_execution)
+    assert CASES["nielsen_final_b256"].batch_size == FINAL.batch_size

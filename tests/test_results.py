@@ -3,6 +3,7 @@
 import math
 import os
 import re
+import subprocess
 import types
 
 import pandas as pd
@@ -78,6 +79,22 @@ def test_run_rows_have_the_schema_and_raw_numbers(root):
         assert frame[column].notna().all()
     assert results.completed("toy") == {("up", 0, "fast"), ("both", 0, "fast"),
                                         ("never", 0, "fast")}
+
+
+def test_a_runs_own_results_do_not_mark_its_commit_dirty(root):
+    def git(*args):
+        subprocess.run(["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@t", *args],
+                       check=True, capture_output=True)
+    (root / "model.py").write_text("layers = 2\n")
+    add("up", 0, {"test_accuracy": 99.5})
+    git("init", "-q")
+    git("add", ".")
+    git("commit", "-q", "-m", "start")
+    add("up", 1, {"test_accuracy": 99.6})  # rewrites the tracked results/toy.csv
+    assert pd.read_csv(root / "results" / "toy.csv")["seed"].tolist() == [0, 1]
+    assert not runs_module.git_commit().endswith("+dirty")
+    (root / "model.py").write_text("layers = 3\n")
+    assert runs_module.git_commit().endswith("+dirty")
 
 
 def test_rows_from_before_the_precision_column_keep_loading(root):

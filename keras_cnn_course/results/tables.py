@@ -118,6 +118,12 @@ def comparison_markdown(comparison):
     return "\n".join(lines) + "\n"
 
 
+GIT_COMMIT_LEGEND = (
+    "`git_commit`: the commit the code was at; `+dirty`: tracked files outside `results/` had "
+    "uncommitted changes. Rows dated before 2026-12-06T03:30 were also marked `+dirty` by the "
+    "tracked results files that their own command (or a run beside it) was writing.")
+
+
 def runs_markdown(runs):
     """Every run with its provenance, as a markdown table."""
     columns = list(runs.columns)
@@ -156,7 +162,7 @@ def study_markdown(study, results_dir=None, documented=None, figure_name=None):
     runs = load_runs(study, results_dir)
     parts.append(protocols_markdown(study, runs))
     listing = runs_markdown(runs) if len(runs) else "None yet.\n"
-    parts.append(f"## Runs ({len(runs)})\n\n{listing}")
+    parts.append(f"## Runs ({len(runs)})\n\n{GIT_COMMIT_LEGEND}\n\n{listing}")
     return "\n".join(parts)
 
 

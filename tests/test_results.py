@@ -86,12 +86,15 @@ def test_a_runs_own_results_do_not_mark_its_commit_dirty(root):
         subprocess.run(["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@t", *args],
                        check=True, capture_output=True)
     (root / "model.py").write_text("layers = 2\n")
+    (root / "README.md").write_text(f"# toy\n\n{BEGIN}\n{END}\n")
     add("up", 0, {"test_accuracy": 99.5})
     git("init", "-q")
     git("add", ".")
     git("commit", "-q", "-m", "start")
     add("up", 1, {"test_accuracy": 99.6})  # rewrites the tracked results/toy.csv
     assert pd.read_csv(root / "results" / "toy.csv")["seed"].tolist() == [0, 1]
+    results.write_tables(["toy"])  # rewrites results/*.md and README.md's results section
+    assert "| up |" in (root / "README.md").read_text()
     assert not runs_module.git_commit().endswith("+dirty")
     (root / "model.py").write_text("layers = 3\n")
     assert runs_module.git_commit().endswith("+dirty")

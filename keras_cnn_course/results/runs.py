@@ -176,15 +176,16 @@ def device_description():
 
 
 def git_commit():
-    """Short commit of the clone, "+dirty" when tracked files outside `results/` have uncommitted
-    changes (a run's own results, written as it goes, do not count), "none" outside git."""
+    """Short commit of the clone, "+dirty" when tracked files other than the results have
+    uncommitted changes, "none" outside git. The results a run writes as it goes (`results/` and
+    the table `kcc tables` writes into README.md) do not count."""
     def git(*args):
         return subprocess.run(["git", "-C", str(_root_or_cwd()), *args], capture_output=True,
                               text=True, timeout=10, check=True).stdout.strip()
     try:
         commit = git("rev-parse", "--short=12", "HEAD")
         changed = git("status", "--porcelain", "--untracked-files=no", "--", ":/",
-                      ":(top,exclude)results")
+                      ":(top,exclude)results", ":(top,exclude)README.md")
         return commit + ("+dirty" if changed else "")
     except (OSError, subprocess.SubprocessError):
         return "none"

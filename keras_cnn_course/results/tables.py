@@ -119,9 +119,10 @@ def comparison_markdown(comparison):
 
 
 GIT_COMMIT_LEGEND = (
-    "`git_commit`: the commit the code was at; `+dirty`: tracked files outside `results/` had "
-    "uncommitted changes. Rows dated before 2026-12-06T03:30 were also marked `+dirty` by the "
-    "tracked results files that their own command (or a run beside it) was writing.")
+    "`git_commit`: the commit the code was at; `+dirty`: tracked files other than `results/` and "
+    "README.md (whose results section the tables rewrite) had uncommitted changes. Rows dated "
+    "before 2026-12-06T04:35 were also marked `+dirty` by the results that their own command (or "
+    "a run beside it) was writing.")
 
 
 def runs_markdown(runs):

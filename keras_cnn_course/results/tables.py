@@ -120,9 +120,9 @@ def comparison_markdown(comparison):
 
 GIT_COMMIT_LEGEND = (
     "`git_commit`: the commit the code was at; `+dirty`: tracked files other than `results/` and "
-    "README.md (whose results section the tables rewrite) had uncommitted changes. Rows dated "
-    "before 2026-12-06T04:35 were also marked `+dirty` by the results that their own command (or "
-    "a run beside it) was writing.")
+    "README.md (whose results section the tables rewrite) had uncommitted changes. A `+dirty` on "
+    "rows dated before 2026-12-06T03:30 may come from the results alone: their own command (or a "
+    "run beside it) was writing them.")
 
 
 def runs_markdown(runs):

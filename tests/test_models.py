@@ -89,6 +89,26 @@ def test_every_model_builds_runs_and_names_its_layers_stably(name):
     keras.backend.clear_session()
 
 
+@pytest.mark.parametrize("name", SOURCES)
+def test_predictions_stay_float32_under_mixed_precision(name):
+    """Keras' mixed precision guide: a bfloat16 softmax rounds 0.99 to 0.9883 or 0.9922."""
+    kwargs = {**SMALL.get(name, {}), "include_top": True}
+    kwargs.pop("pooling", None)
+    if name.startswith(("alexnet", "vgg")):  # a 1,000-class 4096-wide top: small classes suffice
+        kwargs["num_classes"] = 3
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("mixed_bfloat16")
+    try:
+        model = get_model(name, **kwargs)
+    finally:
+        keras.config.set_dtype_policy(previous)
+    assert model.get_layer("predictions").compute_dtype == "float32"
+    assert model.layers[-2].compute_dtype == "bfloat16"  # the rest computes in bfloat16
+    x = np.random.default_rng(0).random((1, *model.input_shape[1:]), dtype=np.float32)
+    assert keras.backend.standardize_dtype(model(x).dtype) == "float32"
+    keras.backend.clear_session()
+
+
 @pytest.mark.parametrize("name, kwargs, shape", [
     ("nielsen_shallow", {}, (None, 10)),
     ("mnist1d_cnn", {}, (None, 10)),

@@ -13,7 +13,7 @@ import keras
 from keras import layers
 
 from keras_cnn_course.models import _checks
-from keras_cnn_course.models.heads import global_pooling
+from keras_cnn_course.models.heads import global_pooling, output_dtype
 
 # (repeats, kernel, first stride, expand ratio, input filters, output filters) per stage.
 BLOCKS = (
@@ -129,7 +129,8 @@ def efficientnet_lite0(include_top=True, weights=None, input_shape=None, pooling
     if include_top:
         x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
         x = layers.Dropout(dropout_rate, name="top_dropout")(x)
-        x = layers.Dense(num_classes, activation=classifier_activation, name="predictions")(x)
+        x = layers.Dense(num_classes, activation=classifier_activation, dtype=output_dtype(),
+                         name="predictions")(x)
     else:
         x = global_pooling(x, pooling)
     model = keras.Model(inputs, x, name=name)

@@ -9,6 +9,7 @@ import keras
 from keras import layers
 
 from keras_cnn_course.models import _checks
+from keras_cnn_course.models.heads import output_dtype
 from keras_cnn_course.models.layers import BedOfNails2D, MaxPoolingWithArgmax2D, MaxUnpooling2D
 
 # The lecture's upsampling methods: learnable (transposed convolution) and fixed ones.
@@ -65,5 +66,6 @@ def fcn(*, input_shape=None, num_classes=21, include_top=True, classifier_activa
             x = MaxUnpooling2D(2, name=f"{prefix}_unpool")([x, switches[block - 1]])
         x = layers.Conv2D(width, 3, padding="same", activation="relu", name=f"{prefix}_conv")(x)
     if include_top:  # 1x1 convolution: class scores per pixel
-        x = layers.Conv2D(num_classes, 1, activation=classifier_activation, name="predictions")(x)
+        x = layers.Conv2D(num_classes, 1, activation=classifier_activation,
+                          dtype=output_dtype(), name="predictions")(x)
     return keras.Model(inputs, x, name=name)

@@ -124,8 +124,11 @@ class LocalResponseNormalization(keras.layers.Layer):
         return input_shape
 
     def call(self, inputs):
-        return tf.nn.local_response_normalization(
-            inputs, depth_radius=self.depth // 2, bias=self.k, alpha=self.alpha, beta=self.beta)
+        # TF's CPU kernel has no bfloat16: normalise in float32 under a mixed policy
+        normalised = tf.nn.local_response_normalization(
+            ops.cast(inputs, "float32"), depth_radius=self.depth // 2, bias=self.k,
+            alpha=self.alpha, beta=self.beta)
+        return ops.cast(normalised, inputs.dtype)
 
     def get_config(self):
         return {**super().get_config(), "depth": self.depth, "k": self.k, "alpha": self.alpha,

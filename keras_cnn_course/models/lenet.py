@@ -8,7 +8,7 @@ import keras
 from keras import layers
 
 from keras_cnn_course.models import _checks
-from keras_cnn_course.models.heads import global_pooling
+from keras_cnn_course.models.heads import global_pooling, output_dtype
 
 
 def lenet5(*, input_shape=None, num_classes=10, include_top=True, pooling=None,
@@ -34,7 +34,8 @@ def lenet5(*, input_shape=None, num_classes=10, include_top=True, pooling=None,
         x = layers.Flatten(name="flatten")(x)
         x = layers.Dense(120, activation=activation, name="fc1")(x)
         x = layers.Dense(84, activation=activation, name="fc2")(x)
-        x = layers.Dense(num_classes, activation=classifier_activation, name="predictions")(x)
+        x = layers.Dense(num_classes, activation=classifier_activation, dtype=output_dtype(),
+                         name="predictions")(x)
     else:
         x = global_pooling(x, pooling)
     return keras.Model(inputs, x, name=name)

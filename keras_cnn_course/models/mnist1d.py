@@ -12,6 +12,7 @@ import keras
 from keras import layers
 
 from keras_cnn_course.models import _checks
+from keras_cnn_course.models.heads import output_dtype
 
 
 def _signal_input(input_shape, *, channels):
@@ -30,7 +31,8 @@ def _top(inputs, x, *, include_top, pooling, num_classes, classifier_activation,
     if include_top:
         if flatten:
             x = layers.Flatten(name="flatten")(x)
-        x = layers.Dense(num_classes, activation=classifier_activation, name="predictions")(x)
+        x = layers.Dense(num_classes, activation=classifier_activation, dtype=output_dtype(),
+                         name="predictions")(x)
     elif pooling and flatten:
         x = {"avg": layers.GlobalAveragePooling1D, "max": layers.GlobalMaxPooling1D}[pooling](
             name=f"{pooling}_pool")(x)

@@ -24,7 +24,7 @@ import keras
 from keras import layers
 
 from keras_cnn_course.models import _checks
-from keras_cnn_course.models.heads import global_pooling
+from keras_cnn_course.models.heads import global_pooling, output_dtype
 
 FILTERS = (20, 40)  # conv1, conv2: 20 and 40 feature maps of 5x5
 
@@ -98,7 +98,7 @@ def build(conv_filters, fc_units, *, input_shape=None, num_classes=10, include_t
     kernel_init, bias_init = _init(book_init, num_classes, zero=True)
     x = layers.Dense(num_classes, activation=classifier_activation, kernel_regularizer=regularizer,
                      kernel_initializer=kernel_init, bias_initializer=bias_init,
-                     name="predictions")(x)
+                     dtype=output_dtype(), name="predictions")(x)
     return keras.Model(inputs, x, name=name)
 
 

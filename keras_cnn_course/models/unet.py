@@ -8,6 +8,7 @@ import keras
 from keras import layers
 
 from keras_cnn_course.models import _checks
+from keras_cnn_course.models.heads import output_dtype
 
 
 def _double_conv(x, filters, padding, prefix):
@@ -72,7 +73,8 @@ def _unet(*, padding, input_shape, num_classes, include_top, classifier_activati
         x = layers.Concatenate(name=f"up{level}_concat")([skip, x])
         x = _double_conv(x, channels, padding, f"up{level}")
     if include_top:  # 1x1 convolution to the classes, pixel-wise softmax
-        x = layers.Conv2D(num_classes, 1, activation=classifier_activation, name="predictions")(x)
+        x = layers.Conv2D(num_classes, 1, activation=classifier_activation,
+                          dtype=output_dtype(), name="predictions")(x)
     return keras.Model(inputs, x, name=name)
 
 

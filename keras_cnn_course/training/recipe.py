@@ -9,7 +9,8 @@ at batch 128:
   about +20% images/s (4.4-5.3 k vs 3.4-4.5 k); on an AMD EPYC with AVX2 only, 0.37x float32
   (384 vs 1,025 images/s, `reproductions/bench_recipe_defaults.py`).
   Either changes the numerics of rows compared against documented float32 figures, so it is
-  opt-in; every result row records the precision it used.
+  opt-in; every result row records the precision it used. Under a mixed policy every model
+  keeps its `predictions` layer (the softmax) in float32, as Keras' mixed precision guide does.
 - `jit_compile="auto"` (Keras' rule: XLA on GPUs, not on CPU-only machines): XLA made this net
   slower on the CPU (2.0-2.8 k images/s). It pays off only where per-step overhead dominates
   (MNIST-1D's 2,050-parameter CNN: ~244 -> ~700 steps/s with `steps_per_execution=100`).

@@ -10,6 +10,8 @@ makes Keras use their moving statistics), the known pitfall when fine-tuning sma
 import keras
 import numpy as np
 
+from keras_cnn_course.models.heads import output_dtype
+
 
 def split_backbone(backbone, cut):
     """(bottom, top) around the layer named `cut`: bottom(images) -> cut output -> top -> features.
@@ -56,7 +58,8 @@ def classifier(input_shape, num_classes, dropout_rate=0.2, name="head"):
     inputs = keras.Input(input_shape, name=f"{name}_input")
     x = keras.layers.GlobalAveragePooling2D()(inputs) if len(input_shape) == 3 else inputs
     x = keras.layers.Dropout(dropout_rate)(x)
-    outputs = keras.layers.Dense(num_classes, activation="softmax", name="predictions")(x)
+    outputs = keras.layers.Dense(num_classes, activation="softmax", dtype=output_dtype(),
+                                 name="predictions")(x)
     return keras.Model(inputs, outputs, name=name)
 
 

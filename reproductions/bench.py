@@ -24,7 +24,7 @@ the same run (and, for reference, the nominal peak the CPU's clock and vector un
 Time to 99.60%: read from the final network's own runs (`make reproduce-mnist`, row6), not
 trained again here.
 
-    python -m reproductions.bench [--repeats 3] [--seconds 8] [--cases ...] [--quick]
+    python -m reproductions.bench [--repeats 5] [--seconds 8] [--cases ...] [--quick]
                                   [--max-load L]  # refuses to time a busy machine by default
     python -m reproductions.bench --report              # regenerate bench.md from bench.csv
 """
@@ -207,7 +207,9 @@ def check_same_networks(rows):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3, help="rounds of every case (default 3)")
+    parser.add_argument("--repeats", type=int, default=5,
+                        help="rounds of every case (default 5: images/s vary up to ~1.4x "
+                        "between rounds on this machine)")
     parser.add_argument("--seconds", type=float, default=8.0,
                         help="timed seconds per measurement, after the warm-up epoch (default 8)")
     parser.add_argument("--cases", nargs="+", choices=list(CASES), default=list(CASES))

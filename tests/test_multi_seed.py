@@ -111,9 +111,6 @@ def test_bad_input_is_refused_with_a_clear_error(mnist1d):
         train_copies([Copy("cnn", cnn, 0, train, test)], Recipe(optimizer="adamw", steps_per_epoch=1))
     with pytest.raises(ValueError, match="steps_per_epoch"):
         train_copies([Copy("cnn", cnn, 0, train, test)], Recipe())
-    with pytest.raises(ValueError, match="multiple of steps_per_execution"):
-        train_copies([Copy("cnn", cnn, 0, train, test)],
-                     Recipe(steps_per_epoch=15, steps_per_execution=10))
     with pytest.raises(ValueError, match="same number of training examples"):
         copies_dataset([Copy("a", cnn, 0, train, test),
                         Copy("b", cnn, 0, (train[0][:10], train[1][:10]), test)], 5)

@@ -64,6 +64,7 @@ def test_selection_ignores_nan_supports_min_and_explains_a_missing_monitor():
     ({"optimizer": "sgdd"}, "optimizer"), ({"momentum": 0.9, "optimizer": "adam"}, "momentum"),
     ({"batch_size": 0}, "batch_size"), ({"mixed_precision": "fp8"}, "mixed_precision"),
     ({"schedule": "step"}, "schedule"), ({"seed": -1}, "seed"), ({"dropout": 1.5}, "dropout"),
+    ({"steps_per_epoch": 15, "steps_per_execution": 10}, "multiple of steps_per_execution"),
 ])
 def test_recipe_rejects_bad_values_naming_the_field(change, name):
     with pytest.raises(ValueError, match=name):

@@ -312,10 +312,6 @@ def _check(copies, recipe):
     if recipe.steps_per_epoch is None:
         raise ValueError("Recipe.steps_per_epoch is required: the copies' data stream is endless "
                          "and every epoch ends with scoring the copies")
-    if recipe.steps_per_epoch % recipe.steps_per_execution:
-        raise ValueError(f"Recipe.steps_per_epoch ({recipe.steps_per_epoch}) must be a multiple of "
-                         f"steps_per_execution ({recipe.steps_per_execution}); Keras would "
-                         "otherwise run extra steps")
     unsupported = {"l2": recipe.l2, "label_smoothing": recipe.label_smoothing,
                    "mixed_precision": recipe.mixed_precision}
     unsupported = {name: value for name, value in unsupported.items() if value}

@@ -78,6 +78,10 @@ class Recipe:
             check(_positive_int(getattr(self, name)), name, "a positive integer")
         check(self.steps_per_epoch is None or _positive_int(self.steps_per_epoch),
               "steps_per_epoch", "None or a positive integer")
+        # on an endless stream Keras runs whole executions: 15 steps in tens would train 20
+        check(not self.steps_per_epoch or self.steps_per_epoch % self.steps_per_execution == 0,
+              "steps_per_epoch", f"a multiple of steps_per_execution ({self.steps_per_execution}; "
+              "Keras would otherwise run extra steps each epoch)")
         check(self.l2 >= 0, "l2", ">= 0")
         check(isinstance(self.dropout, bool) or 0 <= self.dropout < 1, "dropout",
               "True, False or a rate in [0, 1)")

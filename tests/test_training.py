@@ -124,6 +124,17 @@ def test_same_seed_gives_identical_history_and_another_seed_does_not(tmp_path):
                (x, y), verbose=0).precision == "mixed_bfloat16"
 
 
+def test_steps_per_execution_changes_the_speed_not_the_arithmetic():
+    from keras_cnn_course.training import fit
+
+    x, y = tiny_data()  # 6 batches an epoch: the last execution of 4 steps runs only 2
+    recipe = Recipe(optimizer="adam", learning_rate=0.01, schedule="cosine", batch_size=16,
+                    epochs=3, seed=7, ema=True)
+    histories = [fit(tiny_model, dataclasses.replace(recipe, steps_per_execution=steps), (x, y),
+                     (x[:32], y[:32]), verbose=0).history for steps in (1, 4)]
+    assert histories[0] == histories[1]
+
+
 def test_a_killed_fit_resumes_from_its_last_finished_epoch(tmp_path):
     import keras
 

@@ -108,7 +108,7 @@ def render(frame, results_dir=None):
         "alternating, one untimed warm-up epoch per measurement, medians over repetitions).",
         "- " + PEAK_NOTE.format(measured=peak_gflops, units=FMA_UNITS, lanes=first["fp32_lanes"],
                                 ghz=first["clock_ghz"], peak=first["fp32_peak_gflops"]) + "\n",
-        "| case | network | batch | optimizer | precision | Keras settings | Keras images/s | "
+        "| case | network | batch | optimizer | precision | settings | Keras images/s | "
         "PyTorch images/s | Keras / PyTorch | Keras % of fp32 peak | PyTorch % of fp32 peak | "
         "runs |",
         "|---|---|---:|---|---|---|---:|---:|---:|---:|---:|---:|",
@@ -121,8 +121,9 @@ def render(frame, results_dir=None):
         ratios[case] = median["keras"] / median["torch"]
         row = runs.iloc[0]
         peak = peak_gflops * 1e9 / row["training_flops_per_image"]  # images/s at the peak
-        settings = (f"steps_per_execution={row['steps_per_execution']}, "
-                    f"jit_compile={row['jit_compile']}")
+        settings = (f"Keras steps_per_execution={row['steps_per_execution']}, "
+                    f"jit_compile={row['jit_compile']}"
+                    + ("; PyTorch fused Adam" if str(row.get("torch_fused")) == "True" else ""))
         lines.append(
             f"| {case} | {row['model']} | {row['batch_size']} | {row['optimizer']} "
             f"{row['learning_rate']:g} | {row['precision']} | {settings} | "
@@ -139,6 +140,9 @@ def render(frame, results_dir=None):
     if "nielsen_final" in ratios:
         lines.append(f"\nTarget: Keras >= {TARGET_RATIO}x PyTorch for the final net at "
                      f"batch 128 in float32: {verdict('nielsen_final')}.")
+    if "nielsen_final_torch_fused" in ratios:
+        lines.append("The same against PyTorch's fused Adam (`fused=True`): "
+                     f"{verdict('nielsen_final_torch_fused')}.")
     if "nielsen_final_bf16" in ratios:  # the fast recipe's precision where the CPU has bf16
         lines.append("In bfloat16 (what `mixed_precision=\"auto\"` picks on a CPU with AMX or "
                      f"AVX-512 BF16): {verdict('nielsen_final_bf16')}.")

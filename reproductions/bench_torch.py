@@ -42,9 +42,10 @@ def mnist1d_cnn():
 MODELS = {"nielsen_double_fc_dropout": nielsen_double_fc_dropout, "mnist1d_cnn": mnist1d_cnn}
 
 
-def build_optimizer(name, parameters, learning_rate):
+def build_optimizer(name, parameters, learning_rate, fused=False):
     if name == "adam":
-        return torch.optim.Adam(parameters, learning_rate, eps=1e-7)  # Keras' epsilon
+        return torch.optim.Adam(parameters, learning_rate, eps=1e-7,  # Keras' epsilon
+                                fused=fused or None)
     if name == "sgd":
         return torch.optim.SGD(parameters, learning_rate)
     raise ValueError(f"optimizer must be 'adam' or 'sgd', got {name!r}")
@@ -68,7 +69,7 @@ class TorchRunner:
                 x = x.permute(0, 3, 1, 2).contiguous()  # NHWC -> NCHW
             model = MODELS[case["model"]]()
             optimizer = build_optimizer(case["optimizer"], model.parameters(),
-                                        case["learning_rate"])
+                                        case["learning_rate"], case.get("torch_fused", False))
             self.trainers[case["name"]] = (model, optimizer, x, torch.from_numpy(y), [0])
         return self.trainers[case["name"]]
 

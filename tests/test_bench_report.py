@@ -68,3 +68,11 @@ def test_the_recipe_case_times_the_final_networks_fast_recipe():
     assert (case.batch_size, case.optimizer, case.learning_rate, case.steps_per_execution) == (
         FINAL.batch_size, FINAL.optimizer, FINAL.learning_rate, FINAL.steps_per_execution)
     assert CASES["nielsen_final_b256"].batch_size == FINAL.batch_size
+
+
+def test_the_settings_say_which_pytorch_adam_ran():
+    torch_adam = bench_report.torch_adam
+    assert torch_adam({"optimizer": "adam", "torch_fused": True}) == "; PyTorch fused Adam"
+    assert torch_adam({"optimizer": "adam", "torch_fused": False}) == "; PyTorch default Adam"
+    assert torch_adam({"optimizer": "adam"}) == "; PyTorch default Adam"  # older records
+    assert torch_adam({"optimizer": "sgd", "torch_fused": True}) == ""

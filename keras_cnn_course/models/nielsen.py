@@ -15,6 +15,7 @@ a 10-way softmax layer. The factories build the architecture; the book's recipe 
   Default: Keras' initialisers (Glorot uniform weights, zero biases).
 - `dropout`: rates on the inputs of FC1, FC2, ..., and the softmax layer (network3's p_dropout).
   Keras' dropout rescales at training time, network3 at test time: the same model in expectation.
+  The layers are `ByteDropout`: Keras' Dropout with a cheaper random mask (byte_dropout.py).
 
 network3.py applies the activation after pooling; for a per-channel bias and a monotonic activation
 that equals pooling after the activation, which is what the Keras layers below do.
@@ -24,6 +25,7 @@ import keras
 from keras import layers
 
 from keras_cnn_course.models import _checks
+from keras_cnn_course.models.byte_dropout import ByteDropout
 from keras_cnn_course.models.heads import global_pooling, output_dtype
 
 FILTERS = (20, 40)  # conv1, conv2: 20 and 40 feature maps of 5x5
@@ -88,13 +90,13 @@ def build(conv_filters, fc_units, *, input_shape=None, num_classes=10, include_t
     x = layers.Flatten(name="flatten")(x)
     for i, units in enumerate(fc_units, start=1):
         if rates[i - 1]:
-            x = layers.Dropout(rates[i - 1], name=f"dropout_fc{i}")(x)
+            x = ByteDropout(rates[i - 1], name=f"dropout_fc{i}")(x)
         kernel_init, bias_init = _init(book_init, units)
         x = layers.Dense(units, activation=activation, kernel_regularizer=regularizer,
                          kernel_initializer=kernel_init, bias_initializer=bias_init,
                          name=f"fc{i}")(x)
     if rates[-1]:
-        x = layers.Dropout(rates[-1], name="dropout_predictions")(x)
+        x = ByteDropout(rates[-1], name="dropout_predictions")(x)
     kernel_init, bias_init = _init(book_init, num_classes, zero=True)
     x = layers.Dense(num_classes, activation=classifier_activation, kernel_regularizer=regularizer,
                      kernel_initializer=kernel_init, bias_initializer=bias_init,

@@ -13,13 +13,15 @@ case by case, for `--repeats` rounds (who goes first alternates too), and the ta
 Keras: `model.compile` + `model.fit` with the engine's Recipe pieces (optimizer, loss, dtype
 policy, tf.data with autotune off, accuracy metric), without TF op determinism (PyTorch's default
 is not deterministic either); its Adam is the engine's `FusedAdam` (one TF kernel per weight
-tensor). PyTorch: an eager loop (`reproductions/bench_torch.py`) with its fused Adam
+tensor) and its dropout layers `ByteDropout` (Keras' Dropout with a mask drawn from random bytes).
+PyTorch: an eager loop (`reproductions/bench_torch.py`) with its fused Adam
 (`torch.optim.Adam(fused=True)`) to match; case `nielsen_final_torch_default` gives it
 torch.optim.Adam's default implementation instead. Both use their default thread settings.
-Cases `nielsen_final_spe10`, `nielsen_final_bf16_spe10` and `nielsen_final_xla` measure the Keras
-settings a user might reach for (several steps per `fit` execution, XLA) against the same PyTorch
-loop; `nielsen_final_b256` and `nielsen_final_recipe` the final network's fast recipe (batch 256,
-bfloat16 where the CPU has it, 10 steps per execution).
+Cases `nielsen_final_spe10` and `nielsen_final_xla` measure the Keras settings a user might reach
+for (several steps per `fit` execution, XLA) against the same PyTorch loop;
+`nielsen_final_bf16_spe10` the fast recipe's defaults at its batch 128 (bfloat16 on a CPU that has
+it, 10 steps per execution); `nielsen_final_b256` and `nielsen_final_recipe` the final network's
+fast recipe (batch 256, bfloat16 where the CPU has it, 10 steps per execution).
 Fraction of peak: training FLOPs per image (3 x the forward pass's 2 x multiply-adds of the conv
 and dense layers) x images/s, over the fp32 GFLOP/s of a large NumPy matrix product measured in
 the same run (and, for reference, the nominal peak the CPU's clock and vector units imply).

@@ -70,6 +70,16 @@ def test_the_recipe_case_times_the_final_networks_fast_recipe():
     assert CASES["nielsen_final_b256"].batch_size == FINAL.batch_size
 
 
+def test_the_defaults_case_times_the_fast_recipes_defaults():
+    from reproductions.bench import CASES
+    from reproductions.nielsen_mnist import FAST
+
+    case = CASES["nielsen_final_bf16_spe10"]
+    assert (case.batch_size, case.optimizer, case.learning_rate, case.steps_per_execution) == (
+        FAST.batch_size, FAST.optimizer, FAST.learning_rate, FAST.steps_per_execution)
+    assert (FAST.mixed_precision, case.precision) == ("auto", "bfloat16")
+
+
 def test_the_settings_say_which_pytorch_adam_ran():
     torch_adam = bench_report.torch_adam
     assert torch_adam({"optimizer": "adam", "torch_fused": True}) == "; PyTorch fused Adam"

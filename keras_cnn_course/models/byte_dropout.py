@@ -1,7 +1,7 @@
 """Dropout that draws one random byte per unit instead of one random float.
 
-Keras' Dropout draws a float uniform per unit with TensorFlow's Philox generator (4 uint32 per
-call), then keeps the units whose draw is >= rate. When the rate is a multiple of 1/256, as
+Keras' Dropout draws a float uniform per unit from TensorFlow's Philox generator (one 32-bit output
+each), then keeps the units whose draw is >= rate. When the rate is a multiple of 1/256, as
 network3.py's p_dropout = 0.5 is, a byte decides the same Bernoulli(1 - rate) event exactly: keep
 the unit when its byte is >= 256 rate. One uint32 of Philox output then serves four units, a
 quarter of the random numbers. Kept units are scaled by 1 / (1 - rate), as in Keras, so the layer

@@ -157,6 +157,11 @@ def study_markdown(study, results_dir=None, documented=None, figure_name=None):
     ]
     if figure_name:
         parts.append(f"![ours vs documented](figures/{figure_name})\n")
+    from keras_cnn_course.results.targets import study_targets, targets_markdown
+
+    targets = targets_markdown(study_targets(study, results_dir, documented))
+    if targets:
+        parts.append(targets)
     if len(notes):
         parts.append("## Notes on discrepancies\n\n" + "".join(
             f"- `{row.key}` ({row.source}): {row.note}\n" for row in notes.itertuples()))
@@ -238,16 +243,23 @@ def elapsed_seconds(trainings):
 
 def results_section(studies, results_dir=None, documented=None, link_prefix=""):
     """The generated part of results/README.md: one comparison table per study."""
+    from keras_cnn_course.results.targets import study_targets, targets_markdown
+
     parts = [BEGIN, "## Results\n"]
     for study in studies:
         comparison = compare(study, results_dir, documented)
         counts = comparison["status"].value_counts()
         summary = ", ".join(f"{counts[name]} {name}" for name in STATUSES if name in counts)
+        targets = study_targets(study, results_dir, documented)
+        if len(targets):
+            summary += f"; targets: {(targets['status'] == 'met').sum()} of {len(targets)} met"
         minutes = training_time(load_runs(study, results_dir), study)
         if minutes:
             summary += "; training time: " + ", ".join(
                 f"{protocol} {total:.0f} min" for protocol, (total, _, _) in minutes.items())
         parts.append(f"### [{study}]({link_prefix}{study}.md): {summary}\n\n{comparison_markdown(comparison)}")
+        if len(targets):
+            parts.append(targets_markdown(targets, heading="####"))
     parts.append(END)
     return "\n".join(parts)
 

@@ -7,6 +7,7 @@ import numpy as np
 
 from keras_cnn_course import data, plots, results
 from keras_cnn_course.models import get_model
+from keras_cnn_course.results.targets import study_targets, targets_markdown
 from keras_cnn_course.training import choose_strategy, fit, read_history
 from keras_cnn_course.training.determinism import seed_everything
 from keras_cnn_course.training.strategy import is_chief, worker_name
@@ -160,5 +161,7 @@ def main(study, rows, ensemble, description, argv=None):
             vote(study, name, ensemble[1], seeds, args, results_dir, splits)
     if is_chief(strategy):
         results.write_tables([study], results_dir=results_dir)
+        if not args.quick:  # a --quick run's figures are not what the targets are about
+            print(targets_markdown(study_targets(study, results_dir)))
         print(f"results: {results_dir / (study + '.md')}")
     return 0

@@ -88,3 +88,13 @@ def test_a_wrong_targets_file_is_refused_by_name(root, line, message):
     with pytest.raises(ValueError, match=message) as error:
         load_targets()
     assert "targets.csv" in str(error.value)
+
+
+def test_kcc_compare_prints_the_targets(root, capsys):
+    from keras_cnn_course.cli import main
+
+    add("final", 0, 99.50, 99.61)
+    main(["compare", "toy"])
+    printed = capsys.readouterr().out
+    assert "### Targets" in printed
+    assert "| best final | fast | 99.5 | >= 99.60 | NOT met |" in printed

@@ -3,7 +3,8 @@
 
 def register(subparsers):
     compare = subparsers.add_parser(
-        "compare", help="print documented vs ours; exit 1 if any figure is a miss or missing")
+        "compare", help="print documented vs ours and the study's targets; exit 1 if any figure is "
+        "a miss or missing")
     compare.add_argument("study", nargs="?", help="a study of documented.csv (default: every "
                          "study with a results CSV)")
     compare.add_argument("--results-dir", help="where <study>.csv lives (default: results/)")
@@ -28,12 +29,14 @@ def _studies(args_studies, directory):
 def run_compare(args):
     from keras_cnn_course.results import tables
     from keras_cnn_course.results.documented import load_documented, results_dir
+    from keras_cnn_course.results.targets import study_targets, targets_markdown
 
     directory, documented = results_dir(args.results_dir), load_documented()
     exit_code = 0
     for study in _studies([args.study] if args.study else [], directory):
         comparison = tables.compare(study, directory, documented)
         print(f"## {study}\n\n{tables.comparison_markdown(comparison)}")
+        print(targets_markdown(study_targets(study, directory, documented), heading="###"))
         exit_code = max(exit_code, int(tables.failing(comparison)))
     return exit_code
 

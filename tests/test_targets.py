@@ -81,6 +81,8 @@ def test_a_study_without_targets_has_no_section(root):
 @pytest.mark.parametrize("line, message", [
     ("toy,fast,median,final,>=,1,x", "statistic must be one of"),
     ("toy,fast,mean,final,>,1,x", "comparison must be one of"),
+    ("toy,fast,mean,final,>=,,x", "needs a comparison and a numeric threshold"),
+    ("toy,fast,mean,final,,99,x", "needs a comparison"),
 ])
 def test_a_wrong_targets_file_is_refused_by_name(root, line, message):
     path = root / "reproductions" / "targets.csv"

@@ -41,7 +41,22 @@ def load_targets(path=None):
         wrong = sorted(set(frame[column]) - set(allowed))
         if wrong:
             raise ValueError(f"{path}: {column} must be one of {allowed}, found {wrong}")
+    for row in frame.itertuples(index=False):
+        if row.statistic != "rows_within_tolerance" and not _is_number(row.threshold):
+            raise ValueError(f"{path}: the {row.statistic} target {row.target!r} needs a "
+                             f"comparison and a numeric threshold; got {row.threshold!r}")
+        if row.statistic != "rows_within_tolerance" and not row.comparison:
+            raise ValueError(f"{path}: the {row.statistic} target {row.target!r} needs a "
+                             f"comparison (one of {tuple(COMPARISONS)})")
     return frame
+
+
+def _is_number(text):
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def measure(target, comparison, runs, study):

@@ -8,7 +8,8 @@ Evidence: `results/nielsen_mnist.md`, generated from the raw runs in `results/ni
 Two protocols, recorded on every result row:
 - `book`: network3.py's recipe: plain SGD, mini-batch 10, the row's eta and lmbda (L2 scaled as
   network3.py does), 60 epochs (40 for the dropout net), his initialisation, no reshuffling,
-  1-pixel expanded data, 3 runs per row judged by validation. Hours on a CPU for the later rows.
+  1-pixel expanded data, pixels as mnist.pkl.gz stores them (uint8 / 256), 3 runs per row judged
+  by validation. Hours on a CPU for the later rows.
 - `fast` (default): the same network and data regime per row, trained by a recipe for a small
   CPU: Adam, batch 128 (256 for the final network), cosine decay, bfloat16 mixed precision where
   the CPU has it natively (`Recipe(mixed_precision="auto")`, float32 elsewhere and for the
@@ -74,6 +75,11 @@ class Row:
     def random_distortions(self, protocol):
         """The book trains on the fixed 1-pixel expansion only; the fast protocol adds these."""
         return self.distortions if protocol == "fast" else {}
+
+    @staticmethod
+    def pixel_scale(protocol):
+        """The book's pixels are mnist.pkl.gz's, uint8 / 256; the fast protocol's uint8 / 255."""
+        return 1 / 256 if protocol == "book" else 1 / 255
 
     def recipe(self, protocol, seed):
         if protocol == "book":

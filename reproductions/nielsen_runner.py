@@ -25,7 +25,7 @@ def load_splits(quick):
                               for name, (x, y) in zip(splits._fields, splits)])
 
 
-def training_data(splits, regime, recipe, batch_size, distortions=None):
+def training_data(splits, regime, recipe, batch_size, distortions=None, pixel_scale=1 / 255):
     """The training pipeline: the 50k as is or 1-pixel expanded, with random distortions if any.
 
     Seeded first: tf.data's shuffle combines its seed with TensorFlow's global seed, which the
@@ -37,7 +37,8 @@ def training_data(splits, regime, recipe, batch_size, distortions=None):
         x, y = data.expand_mnist(x, y, seed=0)  # shuffled once, as expand_mnist.py does
     augment = data.augmentation(recipe.seed, **distortions) if distortions else None
     shuffle_seed = recipe.seed if recipe.shuffle else None
-    return data.arrays_dataset(x, y, batch_size, shuffle_seed=shuffle_seed, augment=augment)
+    return data.arrays_dataset(x, y, batch_size, shuffle_seed=shuffle_seed, augment=augment,
+                               pixel_scale=pixel_scale)
 
 
 class TestPredictions(keras.callbacks.Callback):
@@ -65,9 +66,11 @@ def run_row(study, name, row, seed, args, dirs, splits, strategy):
     run_dir = runs_dir / run_name
     run_dir.mkdir(parents=True, exist_ok=True)
     batch = recipe.batch_size * strategy.num_replicas_in_sync
-    train = training_data(splits, row.data, recipe, batch, row.random_distortions(args.protocol))
-    validation = data.arrays_dataset(*splits.validation, 1000)
-    test = data.arrays_dataset(*splits.test, 1000)
+    scale = row.pixel_scale(args.protocol)
+    train = training_data(splits, row.data, recipe, batch, row.random_distortions(args.protocol),
+                          pixel_scale=scale)
+    validation = data.arrays_dataset(*splits.validation, 1000, pixel_scale=scale)
+    test = data.arrays_dataset(*splits.test, 1000, pixel_scale=scale)
     test_images = test.map(lambda images, labels: images)
     options = row.model_options(args.protocol)
     chief = is_chief(strategy)  # in a multi-worker run, only the chief writes results

@@ -136,6 +136,14 @@ def test_mnist_pipeline_batches_scaled_images():
     assert labels.shape == (64,)
 
 
+def test_pixel_scale_of_uint8_images():
+    x, y = np.array([[[0, 128, 255]]], np.uint8), np.array([3])
+    images, _ = next(iter(data.arrays_dataset(x, y, 1, pixel_scale=1 / 256)))
+    assert images.numpy().ravel().tolist() == [0.0, 0.5, 255 / 256]
+    with pytest.raises(ValueError, match="pixel_scale must be in"):
+        data.arrays_dataset(x, y, 1, pixel_scale=255)
+
+
 def epoch_of(dataset):
     return [labels.numpy() for _, labels in dataset]
 

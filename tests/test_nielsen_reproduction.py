@@ -42,6 +42,17 @@ def test_rows_use_the_intended_data_regime_and_recipe():
     assert rows["row6"].model_options("fast") == {"l2": None}
 
 
+def test_book_protocol_reads_pixels_as_the_books_pickle_stores_them():
+    splits = nielsen_runner.load_splits(quick=True)
+    row = nielsen_mnist.ROWS["row0"]
+    brightest = {}
+    for protocol in ("book", "fast"):
+        dataset = nielsen_runner.training_data(splits, row.data, row.recipe(protocol, 0), 1000,
+                                               pixel_scale=row.pixel_scale(protocol))
+        brightest[protocol] = float(next(iter(dataset))[0].numpy().max())
+    assert brightest == {"book": 255 / 256, "fast": 1.0}  # mnist.pkl.gz: uint8 / 256
+
+
 def test_expanded_regime_trains_on_five_times_the_images():
     splits = nielsen_runner.load_splits(quick=True)
     recipe = nielsen_mnist.ROWS["row4"].recipe("fast", 0)

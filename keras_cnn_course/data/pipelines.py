@@ -46,9 +46,15 @@ def gathered_batches(x, y, batch_size, *, shuffle=False, seed=None, drop_remaind
     return dataset.map(gather, num_parallel_calls=2).prefetch(2).with_options(pipeline_options())
 
 
-def arrays_dataset(x, y, batch_size, *, shuffle_seed=None, augment=None, drop_remainder=False):
-    """Batch (x, y) arrays; uint8 images are scaled to [0, 1] and given a channel axis."""
-    scale = 1.0 / 255.0 if np.asarray(x).dtype == np.uint8 else 1.0
+def arrays_dataset(x, y, batch_size, *, shuffle_seed=None, augment=None, drop_remainder=False,
+                   pixel_scale=1 / 255):
+    """Batch (x, y) arrays; uint8 images are multiplied by `pixel_scale` and given a channel axis.
+
+    pixel_scale: 1/255 maps 0-255 to [0, 1]; Nielsen's mnist.pkl.gz stores uint8 / 256.
+    """
+    if not 0 < pixel_scale <= 1:
+        raise ValueError(f"pixel_scale must be in (0, 1], e.g. 1/255 or 1/256; got {pixel_scale}")
+    scale = pixel_scale if np.asarray(x).dtype == np.uint8 else 1.0
 
     def to_float(images, labels):
         images = tf.cast(images, tf.float32) * scale

@@ -7,6 +7,8 @@ at small inputs.
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import keras
@@ -16,6 +18,7 @@ import pytest
 
 from keras_cnn_course import models
 from keras_cnn_course.models import SOURCES, book_l2, get_model
+from keras_cnn_course.training.fused_adam import FusedAdam
 
 DOCUMENTED = Path(__file__).resolve().parents[1] / "reproductions" / "documented.csv"
 KERAS_APPLICATIONS = {"mobilenet_v2", "resnet50", "xception", "efficientnet_b0"}  # transfer issue
@@ -256,3 +259,18 @@ def test_input_too_small_names_the_layer_and_why(name, input_shape, layer):
 def test_fcn_needs_a_size_its_poolings_divide():
     with pytest.raises(ValueError, match="multiple of 8"):
         get_model("fcn", input_shape=(30, 30, 3))
+
+
+def test_a_saved_final_net_loads_in_a_fresh_process(tmp_path):
+    """`models.load_model` registers the package's layers and optimizers, which a new Python
+    session (a notebook, `kcc figures --model`) has not imported yet."""
+    model = get_model("nielsen_double_fc_dropout")
+    model.compile(optimizer=FusedAdam(1e-3), loss="sparse_categorical_crossentropy")
+    path = tmp_path / "final.keras"
+    model.save(path)
+    code = ("import sys; from keras_cnn_course import models; m = models.load_model(sys.argv[1]); "
+            "print(type(m.optimizer).__name__, m.count_params())")
+    loaded = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True,
+                            text=True, check=True)
+    assert loaded.stdout.split()[-2:] == ["FusedAdam", "1672570"]
+

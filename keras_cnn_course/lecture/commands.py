@@ -60,13 +60,12 @@ def run(args):
               "receptive_field": figures.receptive_field_figure,
               "invariance": lambda: figures.invariance_figure(image)}
     if any(name in MODEL_FIGURES for name in names):
-        import keras
-
         from keras_cnn_course.data import load_mnist
+        from keras_cnn_course.models import load_model
 
         splits = load_mnist()
         if args.model:
-            model = keras.saving.load_model(args.model, compile=False)  # the forward pass is enough
+            model = load_model(args.model, compile=False)  # the forward pass is enough
             note = f"\n({model.name}, from {args.model})"
         else:
             model, note = _stand_in_model(splits, args.train_images, args.seed)

@@ -34,6 +34,9 @@ SOURCES = {
     "fcn": "fcn",
 }
 HELPERS = {"book_l2": "nielsen", "vgg": "vgg"}
+# Modules whose layers and optimizers a saved model may name (registered when imported).
+CUSTOM_OBJECTS = ("keras_cnn_course.models.layers", "keras_cnn_course.models.byte_dropout",
+                  "keras_cnn_course.training.fused_adam")
 
 
 def _load(name):
@@ -74,4 +77,16 @@ def reference(name):
     return " ".join(text)
 
 
-__all__ = ["MODELS", "SOURCES", "get_model", "reference", *SOURCES, *HELPERS]
+def load_model(path, **kwargs):
+    """`keras.saving.load_model` for a model saved from this package, e.g. the final network
+    `make reproduce-mnist` keeps in runs/nielsen_mnist/row6-fast-seed0/model.keras: its own
+    layers (ByteDropout, ...) and optimizers are registered first."""
+    import keras
+
+    for module in CUSTOM_OBJECTS:
+        importlib.import_module(module)
+    return keras.saving.load_model(path, **kwargs)
+
+
+__all__ = ["MODELS", "SOURCES", "get_model", "load_model", "reference", *SOURCES, *HELPERS]
+

@@ -43,8 +43,11 @@ def learning_curves(histories, path, title=""):
     return save(figure, path)
 
 
-def misclassified_digits(images, labels, predictions, path, title="", columns=11):
-    """Every misclassified digit as in Nielsen's figure: true label top right, prediction below it."""
+def misclassified_digits(images, labels, predictions, path, title="", columns=11, notes=None):
+    """Every misclassified digit as in Nielsen's figure: true label top right, prediction below it.
+
+    `notes`, one string per example, is drawn bottom left in grey (the vote's: how many nets erred).
+    """
     wrong = np.flatnonzero(np.asarray(labels) != np.asarray(predictions))
     rows = max(1, math.ceil(len(wrong) / columns))
     figure, axes = plt.subplots(rows, columns, figsize=(columns * 0.9, rows * 0.9 + 0.4))
@@ -56,6 +59,9 @@ def misclassified_digits(images, labels, predictions, path, title="", columns=11
                   color="tab:green", fontsize=9)
         axis.text(1.0, 0.0, str(predictions[index]), transform=axis.transAxes, ha="right",
                   va="bottom", color="tab:red", fontsize=9)
+        if notes is not None:
+            axis.text(0.0, 0.0, notes[index], transform=axis.transAxes, ha="left", va="bottom",
+                      color="tab:gray", fontsize=7)
     figure.suptitle(title or f"{len(wrong)} misclassified test digits (true label top right, "
                     "prediction bottom right)", fontsize=9)
     return save(figure, path)

@@ -112,17 +112,22 @@ def vote(study, name, keys, seeds, args, results_dir, splits):
     if not all(path.exists() for path in files):
         return
     labels = splits.test[1]
-    voted = plurality_vote([np.load(path) for path in files])
+    predictions = np.stack([np.load(path) for path in files])
+    voted = plurality_vote(predictions)
     errors = int((voted != labels).sum())
+    nets_wrong = (predictions != labels).sum(axis=0)  # per test digit: how many nets err
     results.append_run(study, list(keys), 0, args.protocol,
                        {"test_accuracy": 100 * (1 - errors / len(labels)), "test_errors": errors,
                         "ensemble_size": len(files)},
                        wall_seconds=0.0, replace=True, results_dir=results_dir,
                        command=common.command_line(MODULE))
     figures = results_dir / "figures" / study
-    plots.misclassified_digits(splits.test[0], labels, voted, figures / "misclassified.png",
-                               title=f"{errors} test digits the {len(files)}-net vote gets wrong "
-                               "(true label top right, prediction bottom right)")
+    in_all = int((nets_wrong[voted != labels] == len(files)).sum())
+    plots.misclassified_digits(
+        splits.test[0], labels, voted, figures / "misclassified.png",
+        notes=[f"{k}/{len(files)}" for k in nets_wrong],
+        title=f"{errors} test digits the {len(files)}-net vote gets wrong (true label top right, "
+        f"prediction bottom right, nets wrong bottom left); {in_all} are wrong in every net")
     print(f"vote of {len(files)} nets: {errors} errors, test {100 * (1 - errors / len(labels)):.2f}%")
 
 

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from keras_cnn_course import data, results
+from keras_cnn_course import data, plots, results
 from keras_cnn_course.models import get_model
 from reproductions import nielsen_mnist, nielsen_runner
 
@@ -68,6 +68,15 @@ def test_expanded_regime_trains_on_five_times_the_images():
 def test_plurality_vote():
     votes = [[1, 2, 3], [1, 2, 4], [5, 6, 4]]
     assert nielsen_runner.plurality_vote(votes).tolist() == [1, 2, 4]
+
+
+def test_misclassified_digits_draws_each_wrong_digits_note(monkeypatch, tmp_path):
+    drawn = []
+    monkeypatch.setattr(plots, "save", lambda figure, path: drawn.extend(
+        text.get_text() for axis in figure.axes for text in axis.texts))
+    plots.misclassified_digits(np.zeros((3, 28, 28)), [1, 2, 3], [1, 5, 3], tmp_path / "m.png",
+                               notes=["0/5", "4/5", "1/5"])
+    assert drawn == ["2", "5", "4/5"]  # only the wrong digit: true label, prediction, its note
 
 
 def test_quick_path_end_to_end(tmp_path):

@@ -121,14 +121,19 @@ def vote(study, name, keys, seeds, args, results_dir, splits):
                         "ensemble_size": len(files)},
                        wall_seconds=0.0, replace=True, results_dir=results_dir,
                        command=common.command_line(MODULE))
-    figures = results_dir / "figures" / study
     in_all = int((nets_wrong[voted != labels] == len(files)).sum())
     plots.misclassified_digits(
-        splits.test[0], labels, voted, figures / "misclassified.png",
+        splits.test[0], labels, voted, final_net_figure(results_dir, study, "misclassified", args),
         notes=[f"{k}/{len(files)}" for k in nets_wrong],
         title=f"{errors} test digits the {len(files)}-net vote gets wrong (true label top right, "
         f"prediction bottom right, nets wrong bottom left); {in_all} are wrong in every net")
     print(f"vote of {len(files)} nets: {errors} errors, test {100 * (1 - errors / len(labels)):.2f}%")
+
+
+def final_net_figure(results_dir, study, stem, args):
+    """The final net's figure: `stem`.png for the default fast protocol, `stem`-book.png for the book's."""
+    suffix = "" if args.protocol == "fast" else f"-{args.protocol}"
+    return results_dir / "figures" / study / f"{stem}{suffix}.png"
 
 
 def learning_curves(study, name, protocol, results_dir):
@@ -159,7 +164,7 @@ def main(study, rows, ensemble, description, argv=None):
             if name == ensemble[0] and seed == 0 and "conv1" in [l.name for l in result.model.layers]:
                 plots.first_layer_filters(
                     result.model.get_layer("conv1").get_weights()[0],
-                    results_dir / "figures" / study / "first_layer_filters.png",
+                    final_net_figure(results_dir, study, "first_layer_filters", args),
                     title=f"{row.model}: the 20 learned 5×5 filters of conv1 (seed 0)")
                 result.model.save(runs_dir / f"{name}-{args.protocol}-seed0" / "model.keras")
         if not is_chief(strategy):

@@ -1,5 +1,7 @@
 """The Nielsen reproduction: each row's configuration, and the --quick path end to end."""
 
+import argparse
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -77,6 +79,14 @@ def test_misclassified_digits_draws_each_wrong_digits_note(monkeypatch, tmp_path
     plots.misclassified_digits(np.zeros((3, 28, 28)), [1, 2, 3], [1, 5, 3], tmp_path / "m.png",
                                notes=["0/5", "4/5", "1/5"])
     assert drawn == ["2", "5", "4/5"]  # only the wrong digit: true label, prediction, its note
+
+
+def test_the_book_protocols_final_net_figures_do_not_replace_the_fast_ones(tmp_path):
+    figure = {protocol: nielsen_runner.final_net_figure(tmp_path, "nielsen_mnist", "misclassified",
+                                                        argparse.Namespace(protocol=protocol))
+              for protocol in ("fast", "book")}
+    assert figure["fast"] == tmp_path / "figures" / "nielsen_mnist" / "misclassified.png"
+    assert figure["book"] == tmp_path / "figures" / "nielsen_mnist" / "misclassified-book.png"
 
 
 def test_quick_path_end_to_end(tmp_path):

@@ -106,10 +106,13 @@ def plurality_vote(predictions):
 
 
 def vote(study, name, keys, seeds, args, results_dir, splits):
-    """The plurality vote of the row's nets; appended as one result row (seed 0 = seeds 0..n-1)."""
+    """The plurality vote of seeds 0..seeds-1; appended as one result row (seed 0 = the vote)."""
     files = [results_dir / "predictions" / study / f"{name}-{args.protocol}-seed{seed}.npy"
              for seed in range(seeds)]
-    if not all(path.exists() for path in files):
+    missing = [path.name for path in files if not path.exists()]
+    if missing:
+        print(f"no vote: it takes {seeds} nets, and {', '.join(missing)} are not there yet "
+              f"(--rows {name} --seeds {seeds} trains them)")
         return
     labels = splits.test[1]
     predictions = np.stack([np.load(path) for path in files])
@@ -170,8 +173,9 @@ def main(study, rows, ensemble, description, argv=None):
         if not is_chief(strategy):
             continue
         learning_curves(study, name, args.protocol, results_dir)
-        if name == ensemble[0]:
-            vote(study, name, ensemble[1], seeds, args, results_dir, splits)
+        if name == ensemble[0]:  # the documented vote is of the row's 5 nets, whatever --seeds
+            vote(study, name, ensemble[1], 1 if args.quick else row.seeds, args, results_dir,
+                 splits)
     if is_chief(strategy):
         results.write_tables([study], results_dir=results_dir)
         if not args.quick:  # a --quick run's figures are not what the targets are about

@@ -89,6 +89,21 @@ def test_the_book_protocols_final_net_figures_do_not_replace_the_fast_ones(tmp_p
     assert figure["book"] == tmp_path / "figures" / "nielsen_mnist" / "misclassified-book.png"
 
 
+def test_no_vote_until_all_the_documented_nets_are_there(tmp_path):
+    splits = nielsen_runner.load_splits(quick=True)
+    folder = tmp_path / "predictions" / "nielsen_mnist"
+    folder.mkdir(parents=True)
+    for seed in range(3):  # the book protocol's 3 runs: not the 5 nets of the documented vote
+        np.save(folder / f"row6-book-seed{seed}.npy", splits.test[1])
+    args = argparse.Namespace(protocol="book")
+    nielsen_runner.vote("nielsen_mnist", "row6", ("mnist_row7_ensemble_vote",), 5, args, tmp_path,
+                        splits)
+    assert not (tmp_path / "nielsen_mnist.csv").exists()
+    nielsen_runner.vote("nielsen_mnist", "row6", ("mnist_row7_ensemble_vote",), 3, args, tmp_path,
+                        splits)
+    assert pd.read_csv(tmp_path / "nielsen_mnist.csv")["ensemble_size"].tolist() == [3]
+
+
 def test_quick_path_end_to_end(tmp_path):
     code = nielsen_mnist.main(["--quick", "--rows", "row0", "row6", "--results-dir", str(tmp_path)])
     assert code == 0

@@ -205,18 +205,24 @@ REPLICA_SCRIPT = textwrap.dedent("""
     CustomLoop.fit = counted_fit
     mirrored = choose_strategy(replicas=2)
     x, y = tiny_data(64)
-    def run(strategy, batch, rate, **kw):
+    def run(strategy, batch, rate, precision=None, **kw):
         recipe = Recipe(learning_rate=rate, batch_size=batch, epochs=2, steps_per_epoch=4,
-                        shuffle=False, dropout=False)
+                        shuffle=False, dropout=False, steps_per_execution=2,
+                        mixed_precision=precision)
         result = fit(tiny_model, recipe, (x, y), verbose=0, strategy=strategy, **kw)
         return {"loss": result.history["loss"], "replicas": result.replicas,
-                "batch": result.global_batch_size,
+                "batch": result.global_batch_size, "steps": result.steps,
+                "precision": result.precision,
                 "weights": [w.tolist() for w in result.model.get_weights()]}
+    multi_worker = tf.distribute.MultiWorkerMirroredStrategy()
     out = {"one": run(tf.distribute.get_strategy(), 8, 0.1),
+           "one_custom_loop": run(tf.distribute.get_strategy(), 8, 0.1, custom_loop=True),
            "mirrored": run(mirrored, 4, 0.05),
-           "mirrored_custom_loop": run(mirrored, 4, 0.05, custom_loop=True),
-           "multi_worker": run(tf.distribute.MultiWorkerMirroredStrategy(), 8, 0.1),
-           "custom_loop_runs": len(custom_loop_runs)}
+           "multi_worker": run(multi_worker, 8, 0.1),
+           "custom_loop_runs": len(custom_loop_runs),
+           "bfloat16": {"one": run(tf.distribute.get_strategy(), 8, 0.1, "bfloat16"),
+                        "mirrored": run(mirrored, 4, 0.05, "bfloat16"),
+                        "multi_worker": run(multi_worker, 8, 0.1, "bfloat16")}}
     print("RESULT" + json.dumps(out))
 """)
 
@@ -227,9 +233,15 @@ def test_two_cpu_replicas_match_one_device_at_the_same_global_batch():
                           timeout=240, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
     assert done.returncode == 0, done.stderr[-3000:]
     out = json.loads(done.stdout.split("RESULT", 1)[1])
-    assert out.pop("custom_loop_runs") == 2  # asked for once; chosen by itself for multi-worker
+    assert out.pop("custom_loop_runs") == 3  # asked for once; chosen by itself for the others
+    bfloat16 = out.pop("bfloat16")  # mixed precision: the same path, to bfloat16's precision
+    for name, other in bfloat16.items():
+        assert other["precision"] == "mixed_bfloat16", name
+        np.testing.assert_allclose(other["loss"], bfloat16["one"]["loss"], rtol=2e-2, err_msg=name)
+        np.testing.assert_allclose(other["loss"], out["one"]["loss"], rtol=5e-2, err_msg=name)
     one = out.pop("one")
-    assert (one["replicas"], one["batch"]) == (1, 8)
+    assert (one["replicas"], one["batch"], one["steps"]) == (1, 8, 8)
+    assert all(other["steps"] == 8 for other in out.values())
     assert (out["mirrored"]["replicas"], out["mirrored"]["batch"]) == (2, 8)
     for name, other in out.items():  # 2 x 4 at rate 0.05 (linear rule: 0.1) == 1 x 8 at 0.1
         np.testing.assert_allclose(other["loss"], one["loss"], rtol=1e-5, err_msg=name)

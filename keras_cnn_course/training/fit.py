@@ -54,8 +54,8 @@ def fit(build_model, recipe, train, validation=None, test=None, *, strategy=None
     `train`/`validation`/`test`: batched `tf.data.Dataset`s (their batch is the global batch) or
     `(x, y)` NumPy arrays (batched here at the recipe's global batch; training data reshuffled
     each epoch with the recipe's seed unless `recipe.shuffle` is False). `log_dir=None` keeps the
-    logs in a temporary directory (no resume). `custom_loop=None` uses Keras' `model.fit`, except
-    under MultiWorkerMirroredStrategy where Keras 3's fit fails (see custom_loop.py).
+    logs in a temporary directory (no resume). `custom_loop=None` uses Keras' `model.fit` on one
+    replica and the custom loop on several, where Keras 3's fit fails (see custom_loop.py).
     """
     _check_environment(recipe, tensorboard)
     seed_everything(recipe.seed, recipe.deterministic)
@@ -64,7 +64,7 @@ def fit(build_model, recipe, train, validation=None, test=None, *, strategy=None
     train_ds, steps, images_per_epoch = training_pipeline(train, recipe, batch)
     validation, test = as_dataset(validation, batch, "validation"), as_dataset(test, batch, "test")
     if custom_loop is None:
-        custom_loop = strategies.is_multi_worker(strategy)
+        custom_loop = strategy.num_replicas_in_sync > 1 or strategies.is_multi_worker(strategy)
     verbose = 1 if verbose == "auto" else verbose
     with contextlib.ExitStack() as stack:
         if log_dir is None:
@@ -72,10 +72,11 @@ def fit(build_model, recipe, train, validation=None, test=None, *, strategy=None
         log_dir = Path(log_dir)
         if not strategies.is_chief(strategy):  # other workers keep their own logs and backups
             log_dir = log_dir / strategies.worker_name(strategy)
-        model, loss = _build_and_compile(build_model, recipe, strategy, steps)
+        model, loss = _build_and_compile(build_model, recipe, strategy, steps or 1)
         loop = None
         if custom_loop:
-            loop = CustomLoop(model, loss, strategy, jit_compile=recipe.jit_compile is True)
+            loop = CustomLoop(model, loss, strategy, jit_compile=recipe.jit_compile is True,
+                              steps_per_execution=recipe.steps_per_execution)
         if test is None:
             extras = _EpochExtras(None)
         elif loop:
@@ -86,14 +87,15 @@ def fit(build_model, recipe, train, validation=None, test=None, *, strategy=None
         ema = [keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if recipe.ema else []
         all_callbacks = [*ema, *callbacks, extras, *_logging_callbacks(log_dir, tensorboard)]
         if loop:
-            loop.fit(train_ds, epochs=recipe.epochs, steps_per_epoch=recipe.steps_per_epoch,
-                     validation=validation, callbacks=all_callbacks, verbose=verbose)
+            loop.fit(train_ds, epochs=recipe.epochs, steps_per_epoch=steps,
+                     repeated=bool(recipe.steps_per_epoch), validation=validation,
+                     callbacks=all_callbacks, verbose=verbose)
         else:
             model.fit(train_ds, validation_data=validation, epochs=recipe.epochs, shuffle=False,
                       steps_per_epoch=recipe.steps_per_epoch, callbacks=all_callbacks,
                       verbose=verbose)
         history = read_history(log_dir / "history.csv")
-    if images_per_epoch is None:  # a dataset of unknown length: count what one epoch took
+    if images_per_epoch is None:  # a dataset given as such: count what one epoch took
         steps, images_per_epoch = extras.steps, extras.steps * batch
     return _result(history, model, steps, images_per_epoch, batch, strategy.num_replicas_in_sync,
                    recipe.dtype_policy)
@@ -239,7 +241,7 @@ def as_dataset(data, batch_size, name="data", *, shuffle=False, seed=None):
 
 
 def training_pipeline(train, recipe, batch_size):
-    """(dataset, steps per epoch, images per epoch or None when unknown) for the training data."""
+    """(dataset, steps per epoch or None when unknown, images per epoch or None when not counted)."""
     dataset = as_dataset(train, batch_size, "train", shuffle=recipe.shuffle, seed=recipe.seed)
     if dataset is None:
         raise ValueError("train is required: a batched tf.data.Dataset or (x, y) arrays")
@@ -252,6 +254,6 @@ def training_pipeline(train, recipe, batch_size):
         if recipe.schedule != "constant":
             raise ValueError("the training dataset's length is unknown: set Recipe.steps_per_epoch "
                              f"for the {recipe.schedule!r} schedule")
-        return dataset, 1, None
+        return dataset, None, None
     images = len(train[0]) if not isinstance(train, tf.data.Dataset) else None
     return dataset, cardinality, images

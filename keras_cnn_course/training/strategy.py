@@ -2,12 +2,14 @@
 
 `choose_strategy` picks the `tf.distribute` strategy:
 
-- `TF_CONFIG` describes a cluster of more than one task -> `MultiWorkerMirroredStrategy`
-  (Keras 3's `model.fit` fails under it, so `fit` switches to the custom loop in `custom_loop.py`);
+- `TF_CONFIG` describes a cluster of more than one task -> `MultiWorkerMirroredStrategy`;
 - `replicas=N` (N > 1) -> `MirroredStrategy` over N GPUs, or over N logical CPU devices on a
   machine without GPUs (how the multi-replica path is run and tested on a CPU);
 - otherwise `MirroredStrategy` over all GPUs when there are several, else the default strategy
   (one CPU or one GPU).
+
+On one replica `fit` trains with Keras' `model.fit`; on several (either strategy) with the custom
+loop in `custom_loop.py`, because Keras 3's `fit` fails there.
 
 Batch and learning rate: a recipe's `batch_size` is per replica, so the global batch is
 `batch_size * replicas` (`global_batch_size`). The learning rate follows the linear scaling rule

@@ -13,17 +13,21 @@ import tempfile
 from pathlib import Path
 
 from keras_cnn_course import results
+from keras_cnn_course.arguments import positive_int
 
 
-def parser(description, protocols=("fast",)):
-    """The options every reproduction takes."""
+def parser(description, rows=None, protocols=("fast",)):
+    """The options every reproduction takes; `--rows` only where the study has rows."""
     cli = argparse.ArgumentParser(description=description)
-    cli.add_argument("--rows", nargs="+", metavar="KEY", help="run only these rows (default: all)")
-    cli.add_argument("--seeds", type=int, metavar="N", help="seeds per row (default: each row's own)")
+    if rows is not None:
+        cli.add_argument("--rows", nargs="+", choices=list(rows), metavar="KEY",
+                         help=f"run only these rows (default: all): {', '.join(rows)}")
+    cli.add_argument("--seeds", type=positive_int, metavar="N",
+                     help="seeds per row (default: each row's own)")
     cli.add_argument("--protocol", choices=protocols, default=protocols[0])
     cli.add_argument("--quick", action="store_true",
                      help="tiny subsets and one epoch, in seconds; writes to a scratch directory")
-    cli.add_argument("--strategy", type=int, default=None, metavar="REPLICAS",
+    cli.add_argument("--strategy", type=positive_int, default=None, metavar="REPLICAS",
                      help="train over this many replicas (GPUs, or logical CPU devices)")
     cli.add_argument("--redo", action="store_true", help="rerun rows that are already finished")
     cli.add_argument("--results-dir", help="where <study>.csv goes (default: results/)")
@@ -53,13 +57,8 @@ def output_dirs(args, study):
 
 
 def select_rows(rows, wanted):
-    """The rows named in --rows (all when None); unknown names are an error listing the known."""
-    if not wanted:
-        return list(rows)
-    unknown = [key for key in wanted if key not in rows]
-    if unknown:
-        raise SystemExit(f"unknown --rows {unknown}; known rows: {', '.join(rows)}")
-    return [key for key in rows if key in wanted]
+    """The rows named in --rows (all when None), in the study's order."""
+    return [key for key in rows if not wanted or key in wanted]
 
 
 def is_done(study, keys, seed, protocol, results_dir, redo=False):

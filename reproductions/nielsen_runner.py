@@ -149,7 +149,7 @@ def learning_curves(study, name, protocol, results_dir):
 
 
 def main(study, rows, ensemble, description, argv=None):
-    args = common.parser(description, protocols=("fast", "book")).parse_args(argv)
+    args = common.parser(description, rows, protocols=("fast", "book")).parse_args(argv)
     names = common.select_rows(rows, args.rows)
     dirs = results_dir, runs_dir = common.output_dirs(args, study)
     strategy = choose_strategy(args.strategy)

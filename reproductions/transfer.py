@@ -26,6 +26,7 @@ results/transfer.md, results/figures/transfer_*.png. Accuracies in percent.
 
 import time
 
+from keras_cnn_course.arguments import positive_int
 from reproductions import common
 
 STUDY, PROTOCOL, CUT = "transfer", "offline", "block6d_add"
@@ -89,12 +90,10 @@ def main(argv=None):
     cli.add_argument("--parts", nargs="+", choices=("photos", "fashion"),
                      default=["photos", "fashion"])
     cli.add_argument("--cache-dir", help="package cache (default $KCC_CACHE_DIR)")
-    cli.add_argument("--workers", type=int, default=WORKERS, metavar="N",
+    cli.add_argument("--workers", type=positive_int, default=WORKERS, metavar="N",
                      help=f"train N splits side by side, one thread each (default {WORKERS})")
     args = cli.parse_args(argv)
     common.one_device_only(args, STUDY, "trains each small model on one device")
-    if args.workers < 1:
-        cli.error(f"--workers must be at least 1, got {args.workers}")
     from reproductions import transfer_runs
 
     results_dir, _runs = common.output_dirs(args, STUDY)

@@ -49,7 +49,7 @@ from pathlib import Path
 import numpy as np
 
 from keras_cnn_course.arguments import non_negative_float, positive_float, positive_int
-from reproductions import bench_report
+from reproductions import bench_report, common
 from reproductions.bench_load import OtherWork
 
 
@@ -215,6 +215,7 @@ def check_same_networks(rows):
                                "parameters (see reproductions/bench_torch.py)")
 
 
+@common.reports_user_errors("reproductions.bench")
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=positive_int, default=5,

@@ -6,6 +6,7 @@ learning-curve figures can be redrawn from a clean clone.
 """
 
 import argparse
+import functools
 import shlex
 import shutil
 import sys
@@ -34,14 +35,32 @@ def parser(description, rows=None, protocols=("fast",)):
     return cli
 
 
+def reports_user_errors(module):
+    """Decorate a reproduction's `main(argv)`: a user error (ValueError or FileNotFoundError: a bad
+    TF_CONFIG, results CSV or data file, a refused option) ends in one line `module: message` on
+    stderr and exit code 2, as `kcc` does, instead of a traceback."""
+    def decorate(main):
+        @functools.wraps(main)
+        def checked(argv=None):
+            try:
+                return main(argv)
+            except (ValueError, FileNotFoundError) as error:
+                print(f"{module}: {' '.join(str(error).split())}", file=sys.stderr)
+                return 2
+
+        return checked
+
+    return decorate
+
+
 def one_device_only(args, study, why):
     """Stop a study that trains on one device when asked for several replicas or workers."""
     from keras_cnn_course.training.strategy import cluster_from_tf_config
 
     if args.strategy not in (None, 1):
-        raise SystemExit(f"--strategy: the {study} study {why}; run it without --strategy")
+        raise ValueError(f"--strategy: the {study} study {why}; run it without --strategy")
     if sum(len(tasks) for tasks in cluster_from_tf_config().values()) > 1:
-        raise SystemExit(f"TF_CONFIG describes a cluster, but the {study} study {why}; every "
+        raise ValueError(f"TF_CONFIG describes a cluster, but the {study} study {why}; every "
                          "worker would train and write the same rows: run it in one process "
                          "(without kcc launch)")
 

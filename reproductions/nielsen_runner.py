@@ -151,8 +151,8 @@ def learning_curves(study, name, protocol, results_dir):
 def main(study, rows, ensemble, description, argv=None):
     args = common.parser(description, rows, protocols=("fast", "book")).parse_args(argv)
     names = common.select_rows(rows, args.rows)
+    strategy = choose_strategy(args.strategy)  # first: a bad TF_CONFIG stops before any writing
     dirs = results_dir, runs_dir = common.output_dirs(args, study)
-    strategy = choose_strategy(args.strategy)
     splits = load_splits(args.quick)
     for name in names:
         row = rows[name]

@@ -85,6 +85,7 @@ def save_predictions(results_dir, data, test_idx, fold, runs):
     results.write_atomic(path, rows.sort_values(["fold", "photo"]).to_csv(index=False))
 
 
+@common.reports_user_errors("reproductions.transfer")
 def main(argv=None):
     cli = common.parser(__doc__.split("\n\n")[0])
     cli.add_argument("--parts", nargs="+", choices=("photos", "fashion"),
@@ -116,7 +117,8 @@ def main(argv=None):
     from reproductions.transfer_report import report
 
     report(results_dir, args.cache_dir)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

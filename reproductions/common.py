@@ -66,13 +66,17 @@ def one_device_only(args, study, why):
 
 
 def output_dirs(args, study):
-    """(results directory, runs directory); --quick trains in a scratch directory and, unless
-    --results-dir is given, writes its results there too, never into results/."""
+    """(results directory, runs directory), once the study's results there have been read: a bad
+    row stops the run before it trains, not when it appends. --quick trains in a scratch
+    directory and, unless --results-dir is given, writes its results there too."""
     if args.quick:
         scratch = Path(tempfile.mkdtemp(prefix=f"kcc-{study}-quick-"))
-        return Path(args.results_dir or scratch / "results"), scratch / "runs"
-    directory = results.results_dir(args.results_dir)
-    return directory, directory.parent / "runs" / study
+        directory, runs_dir = Path(args.results_dir or scratch / "results"), scratch / "runs"
+    else:
+        directory = results.results_dir(args.results_dir)
+        runs_dir = directory.parent / "runs" / study
+    results.load_runs(study, directory)
+    return directory, runs_dir
 
 
 def select_rows(rows, wanted):

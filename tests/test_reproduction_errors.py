@@ -2,6 +2,7 @@
 no traceback, nothing trained or written."""
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -34,6 +35,21 @@ def test_a_bad_tf_config_is_one_line_and_exit_2(tmp_path):
     assert "TF_CONFIG is not JSON (received 'garbage')" in one_line("reproductions.nielsen_mnist",
                                                                    stderr)
     assert not (tmp_path / "quick").exists()
+
+
+def test_a_bad_results_csv_stops_the_run_before_it_trains(tmp_path):
+    directory = tmp_path / "results"
+    shutil.copytree(Path(ROOT) / "results", directory)
+    path = directory / "nielsen_mnist.csv"
+    lines = path.read_text().splitlines(keepends=True)
+    lines[3] = lines[3].replace(",97.52,", ",97.52%,", 1)  # row0 seed 2's test accuracy
+    path.write_text("".join(lines))
+    code, stderr = run("reproductions.nielsen_mnist", "--rows", "row0", "--results-dir",
+                       str(directory))
+    assert code == 2
+    assert (f"{path}: line 4, column test_accuracy: metric test_accuracy='97.52%' must be a raw "
+            "number") in one_line("reproductions.nielsen_mnist", stderr)
+    assert not (tmp_path / "runs").exists()
 
 
 def test_tf_config_errors_of_the_one_device_studies(monkeypatch, capsys):

@@ -48,6 +48,7 @@ from pathlib import Path
 
 import numpy as np
 
+from keras_cnn_course import results
 from keras_cnn_course.arguments import non_negative_float, positive_float, positive_int
 from reproductions import bench_report, common
 from reproductions.bench_load import OtherWork
@@ -241,6 +242,8 @@ def main(argv=None):
         args.results_dir = args.results_dir or tempfile.mkdtemp(prefix="kcc-bench-quick-")
     if args.report:
         return bench_report.regenerate(args)
+    # a --quick benchmark never replaces a real bench.csv, nor a real one a quick one's
+    common.results_directory(results.results_dir(args.results_dir), quick=args.quick)
     return run_bench(args)
 
 

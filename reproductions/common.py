@@ -68,15 +68,43 @@ def one_device_only(args, study, why):
 def output_dirs(args, study):
     """(results directory, runs directory), once the study's results there have been read: a bad
     row stops the run before it trains, not when it appends. --quick trains in a scratch
-    directory and, unless --results-dir is given, writes its results there too."""
+    directory and, unless --results-dir is given, writes its results there too; it never writes
+    where real runs are (see `results_directory`)."""
     if args.quick:
+        chosen = args.results_dir and results_directory(args.results_dir, quick=True)
         scratch = Path(tempfile.mkdtemp(prefix=f"kcc-{study}-quick-"))
-        directory, runs_dir = Path(args.results_dir or scratch / "results"), scratch / "runs"
+        directory = chosen or results_directory(scratch / "results", quick=True)
+        runs_dir = scratch / "runs"
     else:
-        directory = results.results_dir(args.results_dir)
+        directory = results_directory(results.results_dir(args.results_dir), quick=False)
         runs_dir = directory.parent / "runs" / study
     results.load_runs(study, directory)
     return directory, runs_dir
+
+
+QUICK_MARKER = ".quick"  # in a results directory: it holds --quick results (1 epoch, tiny data)
+
+
+def results_directory(directory, quick):
+    """`directory` for a run's results: for --quick, one without result CSVs (then marked with
+    QUICK_MARKER) or one already marked; for a real run, one not marked. Anything else is a
+    ValueError, raised before anything is trained or written."""
+    directory = Path(directory)
+    marked = (directory / QUICK_MARKER).exists()
+    csvs = sorted(path.name for path in directory.glob("*.csv")) if directory.is_dir() else []
+    if quick and csvs and not marked:
+        raise ValueError(f"--quick --results-dir {directory}: it holds real results "
+                         f"({', '.join(csvs)}) that 1-epoch runs would join or replace; give "
+                         "--quick a new directory, or leave out --results-dir for a scratch one")
+    if not quick and marked:
+        raise ValueError(f"--results-dir {directory} holds --quick results (it has "
+                         f"{QUICK_MARKER}); real runs must not mix with them: choose another "
+                         "directory, or add --quick")
+    if quick and not marked:
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / QUICK_MARKER).write_text("This directory holds --quick results (1 epoch, "
+                                              "tiny data): smoke tests, not measurements.\n")
+    return directory
 
 
 def select_rows(rows, wanted):

@@ -115,6 +115,10 @@ def vote(study, name, keys, seeds, args, results_dir, splits):
               f"(--rows {name} --seeds {seeds} trains them)")
         return
     labels = splits.test[1]
+    for path in files:  # e.g. a full run's predictions beside --quick's 500 test digits
+        if np.load(path, mmap_mode="r").shape != labels.shape:
+            raise ValueError(f"{path} holds {len(np.load(path))} predicted labels, but this "
+                             f"run's test set has {len(labels)}: rerun --rows {name} --redo")
     predictions = np.stack([np.load(path) for path in files])
     voted = plurality_vote(predictions)
     errors = int((voted != labels).sum())

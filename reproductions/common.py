@@ -1,8 +1,10 @@
-"""What every reproduction shares: its command line, where runs live, and skipping finished runs.
+"""What every reproduction shares: its command line, where runs live, skipping finished runs, and
+how a user error ends (one line, exit code 2).
 
 A run's logs and Keras backups live in `runs/<study>/<key>/<protocol>-seed<N>/` (not committed);
 its per-epoch history is copied next to the results (`results/histories/<study>/`), so that the
-learning-curve figures can be redrawn from a clean clone.
+learning-curve figures can be redrawn from a clean clone. --quick results never share a directory
+with real ones (`results_directory`).
 """
 
 import argparse
@@ -27,7 +29,8 @@ def parser(description, rows=None, protocols=("fast",)):
                      help="seeds per row (default: each row's own)")
     cli.add_argument("--protocol", choices=protocols, default=protocols[0])
     cli.add_argument("--quick", action="store_true",
-                     help="tiny subsets and one epoch, in seconds; writes to a scratch directory")
+                     help="tiny subsets and one epoch, in seconds; writes to a scratch directory "
+                     "(or a --results-dir without real runs: it is marked as a quick one)")
     cli.add_argument("--strategy", type=positive_int, default=None, metavar="REPLICAS",
                      help="train over this many replicas (GPUs, or logical CPU devices)")
     cli.add_argument("--redo", action="store_true", help="rerun rows that are already finished")

@@ -68,6 +68,30 @@ def record(args, results_dir, prefix, seed, runs):
                                     low["test_accuracy"]}, timing)
 
 
+def read_predictions(path):
+    """transfer_photo_predictions.csv, checked: its columns, every cell filled, integer folds
+    >= 0, one row per photo; a ValueError names the file, line (header: line 1), column, value."""
+    import pandas as pd
+
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    columns = ["photo", "fold", "label", *CONDITIONS]
+    missing = [column for column in columns if column not in frame.columns]
+    if missing:
+        raise ValueError(f"{path}: line 1 lacks the columns {missing}; expected {columns}")
+    first = {}
+    for line, row in enumerate(frame.to_dict("records"), start=2):
+        for column in columns:
+            if not row[column] or (column == "fold" and not row[column].isdigit()):
+                wanted = "an integer >= 0" if column == "fold" else "filled in"
+                raise ValueError(f"{path}: line {line}, column {column}: {row[column]!r} must "
+                                 f"be {wanted}")
+        if row["photo"] in first:
+            raise ValueError(f"{path}: line {line} repeats the photo of line "
+                             f"{first[row['photo']]} ({row['photo']}); keep one of them")
+        first[row["photo"]] = line
+    return frame.astype({"fold": int})
+
+
 def save_predictions(results_dir, data, test_idx, fold, runs):
     """Out-of-fold predicted classes of every photo (for the figure), one row per photo."""
     import pandas as pd
@@ -79,7 +103,7 @@ def save_predictions(results_dir, data, test_idx, fold, runs):
                          "label": [data["classes"][data["y"][i]] for i in test_idx],
                          **{c: [data["classes"][p] for p in runs[c][2]] for c in CONDITIONS}})
     if path.exists():
-        old = pd.read_csv(path)
+        old = read_predictions(path)
         rows = pd.concat([old[~old["photo"].isin(rows["photo"])], rows], ignore_index=True)
     path.parent.mkdir(parents=True, exist_ok=True)
     results.write_atomic(path, rows.sort_values(["fold", "photo"]).to_csv(index=False))

@@ -30,7 +30,10 @@ def build_parser():
 
 
 def main(argv=None):
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exit:  # --help (0) or a bad option (2): argparse has printed why
+        return exit.code
     try:
         return args.func(args) or 0
     except (ValueError, FileNotFoundError) as error:

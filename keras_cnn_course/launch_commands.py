@@ -11,6 +11,8 @@ import argparse
 import shlex
 import sys
 
+from keras_cnn_course.arguments import non_negative_int, positive_float, positive_int
+
 
 def register(subparsers):
     parser = subparsers.add_parser(
@@ -19,14 +21,14 @@ def register(subparsers):
         "N processes on 127.0.0.1 (--workers), or one worker of a cluster of hosts (--hosts with "
         "--task-index, run on every host). Output is prefixed with [workerN]; all workers are "
         "stopped on failure, timeout or Ctrl-C; the exit code is the worst worker's.")
-    parser.add_argument("--workers", type=int, metavar="N",
+    parser.add_argument("--workers", type=positive_int, metavar="N",
                         help="number of workers on this machine (default 2, or the --hosts count)")
     parser.add_argument("--hosts", metavar="H:P,H:P",
                         help="the cluster's workers as HOST:PORT, the same list on every host; "
                         "without --task-index, print the command to run on each host")
-    parser.add_argument("--task-index", type=int, metavar="I",
+    parser.add_argument("--task-index", type=non_negative_int, metavar="I",
                         help="with --hosts: run worker I here (the host named I-th in --hosts)")
-    parser.add_argument("--timeout", type=float, metavar="SECONDS",
+    parser.add_argument("--timeout", type=positive_float, metavar="SECONDS",
                         help="stop all workers after this long (exit code 124); default: no limit")
     parser.add_argument("worker_args", nargs=argparse.REMAINDER, metavar="-- COMMAND",
                         help="after `--`: a command, `python ...`, or a module such as "

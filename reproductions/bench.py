@@ -48,7 +48,9 @@ from pathlib import Path
 
 import numpy as np
 
-from reproductions import bench_report
+from keras_cnn_course import results
+from keras_cnn_course.arguments import non_negative_float, positive_float, positive_int
+from reproductions import bench_report, common
 from reproductions.bench_load import OtherWork
 
 
@@ -214,18 +216,19 @@ def check_same_networks(rows):
                                "parameters (see reproductions/bench_torch.py)")
 
 
+@common.reports_user_errors("reproductions.bench")
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=5,
+    parser.add_argument("--repeats", type=positive_int, default=5,
                         help="rounds of every case (default 5: images/s vary up to ~1.4x "
                         "between rounds on this machine)")
-    parser.add_argument("--seconds", type=float, default=8.0,
+    parser.add_argument("--seconds", type=positive_float, default=8.0,
                         help="timed seconds per measurement, after the warm-up epoch (default 8)")
     parser.add_argument("--cases", nargs="+", choices=list(CASES), default=list(CASES))
     parser.add_argument("--quick", action="store_true",
                         help="tiny data and windows, results in a scratch directory (a smoke test)")
     parser.add_argument("--results-dir", help="where bench.csv/.md go (default: results/)")
-    parser.add_argument("--max-load", type=float, metavar="L",
+    parser.add_argument("--max-load", type=non_negative_float, metavar="L",
                         help="refuse to start when the 1-minute load average is above L "
                         "(default: physical cores + 0.5; 0 never refuses)")
     parser.add_argument("--report", action="store_true", help="only regenerate bench.md")
@@ -234,13 +237,13 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.serve:
         return serve(args.serve, args.arrays)
-    if args.repeats < 1 or args.seconds <= 0:
-        parser.error("--repeats must be >= 1 and --seconds > 0")
     if args.quick:
         args.repeats, args.seconds = 1, min(args.seconds, 0.5)
         args.results_dir = args.results_dir or tempfile.mkdtemp(prefix="kcc-bench-quick-")
     if args.report:
         return bench_report.regenerate(args)
+    # a --quick benchmark never replaces a real bench.csv, nor a real one a quick one's
+    common.results_directory(results.results_dir(args.results_dir), quick=args.quick)
     return run_bench(args)
 
 

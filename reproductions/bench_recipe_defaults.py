@@ -16,6 +16,8 @@ import statistics
 import subprocess
 import sys
 
+from keras_cnn_course.arguments import positive_int
+
 CONFIGS = {
     "float32, deterministic (default)": {},
     "float32, not deterministic": {"deterministic": False},
@@ -47,9 +49,9 @@ def measure(changes, images, epochs):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=2)
-    parser.add_argument("--images", type=int, default=7680)
-    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--repeats", type=positive_int, default=2)
+    parser.add_argument("--images", type=positive_int, default=7680)
+    parser.add_argument("--epochs", type=positive_int, default=3)
     args = parser.parse_args(argv)
     speeds = {name: [] for name in CONFIGS}
     for _ in range(args.repeats):

@@ -83,11 +83,66 @@ def regenerate(args):
     path = directory / "bench.csv"
     if not path.exists():
         raise SystemExit(f"{path} does not exist yet: run `make bench` first")
-    markdown = render(pd.read_csv(path), directory)
+    markdown = render(read_bench(path), directory)
     results.write_atomic(directory / "bench.md", markdown)
     print(markdown)
     print(f"written: {path} and {directory / 'bench.md'}")
     return 0
+
+
+# bench.csv's columns the report reads, and what each must hold: a count (integer >= 0), an
+# amount (finite number >= 0), a rate (finite number > 0) or text
+BENCH_COLUMNS = {
+    "count": ("repetition", "batch_size", "steps_per_execution", "physical_cores", "fp32_lanes"),
+    "amount": ("load_before", "load_after", "fp32_peak_gflops", "run_wall_seconds"),
+    "rate": ("images_per_second", "training_flops_per_image", "learning_rate"),
+    "text": ("case", "framework", "model", "optimizer", "precision", "jit_compile", "device",
+             "date", "command", "git_commit", "python", "tensorflow", "keras", "torch",
+             "torch_threads", "clock_ghz"),
+}
+FRAMEWORKS = ("keras", "torch")
+
+
+def read_bench(path):
+    """bench.csv with every measurement checked: the columns the report reads, numbers where
+    numbers belong, both frameworks in every case, one row per (case, framework, repetition).
+    A ValueError names the file, line (the header is line 1), column and value."""
+    from keras_cnn_course.results.rows import located, number
+
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = [c for columns in BENCH_COLUMNS.values() for c in columns if c not in raw.columns]
+    if missing:
+        raise ValueError(f"{path}: line 1 lacks the columns {missing}; rerun `make bench`")
+    rules = {"count": (lambda v: isinstance(v, int) and v >= 0, "an integer >= 0"),
+             "amount": (lambda v: isinstance(v, (int, float)) and math.isfinite(v) and v >= 0,
+                        "a finite number >= 0"),
+             "rate": (lambda v: isinstance(v, (int, float)) and math.isfinite(v) and v > 0,
+                      "a finite number > 0")}
+
+    def check(column, kind, text):
+        good, wanted = rules[kind]
+        if not good(number(text)):
+            raise ValueError(f"{column} {text!r} must be {wanted}")
+
+    seen = {}
+    for index, row in enumerate(raw.to_dict("records")):
+        line = index + 2
+        for kind in rules:
+            for column in BENCH_COLUMNS[kind]:
+                located(path, line, column, check, column, kind, row[column])
+        if row["framework"] not in FRAMEWORKS:
+            raise ValueError(f"{path}: line {line}, column framework: {row['framework']!r} is "
+                             f"not one of {FRAMEWORKS}")
+        identity = (row["case"], row["framework"], row["repetition"])
+        if identity in seen:
+            raise ValueError(f"{path}: line {line} repeats line {seen[identity]} (case="
+                             f"{identity[0]}, framework={identity[1]}, repetition={identity[2]})")
+        seen[identity] = line
+    for case, frameworks in raw.groupby("case")["framework"]:
+        if set(frameworks) != set(FRAMEWORKS):
+            raise ValueError(f"{path}: case {case} has no {set(FRAMEWORKS) - set(frameworks)} "
+                             "measurement; the report sets the frameworks side by side")
+    return pd.read_csv(path)
 
 
 def render(frame, results_dir=None):

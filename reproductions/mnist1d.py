@@ -38,7 +38,7 @@ github.com/greydanus/mnist1d (README benchmark table, notebooks/train.py, notebo
 import dataclasses
 
 from keras_cnn_course.training import Recipe
-from reproductions import mnist1d_runner
+from reproductions import common, mnist1d_runner
 
 STUDY = "mnist1d"
 
@@ -78,6 +78,7 @@ ROWS = {
 }
 
 
+@common.reports_user_errors("reproductions.mnist1d")
 def main(argv=None):
     return mnist1d_runner.main(STUDY, ROWS, RECIPES, __doc__.splitlines()[0], argv)
 

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from keras_cnn_course import data, plots, results
+from keras_cnn_course.arguments import positive_int
 from keras_cnn_course.models import get_model
 from keras_cnn_course.training.multi_seed import Copy, train_copies
 from keras_cnn_course.training.side_by_side import side_by_side
@@ -172,13 +173,11 @@ def summary(study, rows, names, protocol, results_dir):
 
 
 def main(study, rows, recipes, description, argv=None):
-    cli = common.parser(description, protocols=("book",))
-    cli.add_argument("--workers", type=int, default=WORKERS, metavar="N",
+    cli = common.parser(description, rows, protocols=("book",))
+    cli.add_argument("--workers", type=positive_int, default=WORKERS, metavar="N",
                      help=f"share each recipe's runs among N processes side by side, one thread "
                           f"each (default {WORKERS})")
     args = cli.parse_args(argv)
-    if args.workers < 1:
-        cli.error(f"--workers must be at least 1, got {args.workers}")
     common.one_device_only(args, "MNIST-1D", "trains its seeds as copies inside one compiled "
                            "step on one device")
     names = common.select_rows(rows, args.rows)

@@ -29,7 +29,7 @@ import dataclasses
 
 from keras_cnn_course.models.nielsen import book_l2
 from keras_cnn_course.training import Recipe
-from reproductions import nielsen_runner
+from reproductions import common, nielsen_runner
 
 STUDY = "nielsen_mnist"
 
@@ -123,6 +123,7 @@ ROWS = {
 ENSEMBLE = ("row6", ("mnist_row7_ensemble_vote", "lecture_state_of_the_art"))
 
 
+@common.reports_user_errors("reproductions.nielsen_mnist")
 def main(argv=None):
     return nielsen_runner.main(STUDY, ROWS, ENSEMBLE, __doc__.splitlines()[0], argv)
 

@@ -115,6 +115,10 @@ def vote(study, name, keys, seeds, args, results_dir, splits):
               f"(--rows {name} --seeds {seeds} trains them)")
         return
     labels = splits.test[1]
+    for path in files:  # e.g. a full run's predictions beside --quick's 500 test digits
+        if np.load(path, mmap_mode="r").shape != labels.shape:
+            raise ValueError(f"{path} holds {len(np.load(path))} predicted labels, but this "
+                             f"run's test set has {len(labels)}: rerun --rows {name} --redo")
     predictions = np.stack([np.load(path) for path in files])
     voted = plurality_vote(predictions)
     errors = int((voted != labels).sum())
@@ -149,10 +153,10 @@ def learning_curves(study, name, protocol, results_dir):
 
 
 def main(study, rows, ensemble, description, argv=None):
-    args = common.parser(description, protocols=("fast", "book")).parse_args(argv)
+    args = common.parser(description, rows, protocols=("fast", "book")).parse_args(argv)
     names = common.select_rows(rows, args.rows)
+    strategy = choose_strategy(args.strategy)  # first: a bad TF_CONFIG stops before any writing
     dirs = results_dir, runs_dir = common.output_dirs(args, study)
-    strategy = choose_strategy(args.strategy)
     splits = load_splits(args.quick)
     for name in names:
         row = rows[name]

@@ -26,6 +26,7 @@ results/transfer.md, results/figures/transfer_*.png. Accuracies in percent.
 
 import time
 
+from keras_cnn_course.arguments import positive_int
 from reproductions import common
 
 STUDY, PROTOCOL, CUT = "transfer", "offline", "block6d_add"
@@ -67,6 +68,30 @@ def record(args, results_dir, prefix, seed, runs):
                                     low["test_accuracy"]}, timing)
 
 
+def read_predictions(path):
+    """transfer_photo_predictions.csv, checked: its columns, every cell filled, integer folds
+    >= 0, one row per photo; a ValueError names the file, line (header: line 1), column, value."""
+    import pandas as pd
+
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    columns = ["photo", "fold", "label", *CONDITIONS]
+    missing = [column for column in columns if column not in frame.columns]
+    if missing:
+        raise ValueError(f"{path}: line 1 lacks the columns {missing}; expected {columns}")
+    first = {}
+    for line, row in enumerate(frame.to_dict("records"), start=2):
+        for column in columns:
+            if not row[column] or (column == "fold" and not row[column].isdigit()):
+                wanted = "an integer >= 0" if column == "fold" else "filled in"
+                raise ValueError(f"{path}: line {line}, column {column}: {row[column]!r} must "
+                                 f"be {wanted}")
+        if row["photo"] in first:
+            raise ValueError(f"{path}: line {line} repeats the photo of line "
+                             f"{first[row['photo']]} ({row['photo']}); keep one of them")
+        first[row["photo"]] = line
+    return frame.astype({"fold": int})
+
+
 def save_predictions(results_dir, data, test_idx, fold, runs):
     """Out-of-fold predicted classes of every photo (for the figure), one row per photo."""
     import pandas as pd
@@ -78,23 +103,22 @@ def save_predictions(results_dir, data, test_idx, fold, runs):
                          "label": [data["classes"][data["y"][i]] for i in test_idx],
                          **{c: [data["classes"][p] for p in runs[c][2]] for c in CONDITIONS}})
     if path.exists():
-        old = pd.read_csv(path)
+        old = read_predictions(path)
         rows = pd.concat([old[~old["photo"].isin(rows["photo"])], rows], ignore_index=True)
     path.parent.mkdir(parents=True, exist_ok=True)
     results.write_atomic(path, rows.sort_values(["fold", "photo"]).to_csv(index=False))
 
 
+@common.reports_user_errors("reproductions.transfer")
 def main(argv=None):
     cli = common.parser(__doc__.split("\n\n")[0])
     cli.add_argument("--parts", nargs="+", choices=("photos", "fashion"),
                      default=["photos", "fashion"])
     cli.add_argument("--cache-dir", help="package cache (default $KCC_CACHE_DIR)")
-    cli.add_argument("--workers", type=int, default=WORKERS, metavar="N",
+    cli.add_argument("--workers", type=positive_int, default=WORKERS, metavar="N",
                      help=f"train N splits side by side, one thread each (default {WORKERS})")
     args = cli.parse_args(argv)
     common.one_device_only(args, STUDY, "trains each small model on one device")
-    if args.workers < 1:
-        cli.error(f"--workers must be at least 1, got {args.workers}")
     from reproductions import transfer_runs
 
     results_dir, _runs = common.output_dirs(args, STUDY)
@@ -117,7 +141,8 @@ def main(argv=None):
     from reproductions.transfer_report import report
 
     report(results_dir, args.cache_dir)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -92,4 +92,6 @@ def report(results_dir, cache_dir=None):
     learning_curve(table, figures / "transfer_learning_curve.png")
     predictions = results_dir / "transfer_photo_predictions.csv"
     if predictions.exists():
-        photo_grid(pd.read_csv(predictions), figures / "transfer_photos.png", cache_dir)
+        from reproductions.transfer import read_predictions
+
+        photo_grid(read_predictions(predictions), figures / "transfer_photos.png", cache_dir)

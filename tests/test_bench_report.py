@@ -86,3 +86,25 @@ def test_the_settings_say_which_pytorch_adam_ran():
     assert torch_adam({"optimizer": "adam", "torch_fused": False}) == "; PyTorch default Adam"
     assert torch_adam({"optimizer": "adam"}) == "; PyTorch default Adam"  # older records
     assert torch_adam({"optimizer": "sgd", "torch_fused": True}) == ""
+
+
+@pytest.mark.parametrize("change, expected", [
+    (lambda frame: frame.assign(images_per_second=["fast"] + list(frame["images_per_second"][1:])),
+     "line 2, column images_per_second: images_per_second 'fast' must be a finite number > 0"),
+    (lambda frame: pd.concat([frame, frame.iloc[[5]]], ignore_index=True),
+     "line 102 repeats line 7 (case="),
+    (lambda frame: frame[~((frame["case"] == "nielsen_final") & (frame["framework"] == "torch"))],
+     "case nielsen_final has no {'torch'} measurement"),
+    (lambda frame: frame.drop(columns="framework"), "line 1 lacks the columns ['framework']"),
+])
+def test_a_bad_bench_csv_is_refused_by_line_and_column(tmp_path, capsys, change, expected):
+    from reproductions import bench
+
+    committed = results.repo_root() / "results" / "bench.csv"
+    assert len(bench_report.read_bench(committed)) == 100  # the committed record reads
+    frame = change(pd.read_csv(committed, dtype=str, keep_default_na=False))
+    (tmp_path / "bench.csv").write_text(frame.to_csv(index=False))
+    assert bench.main(["--report", "--results-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"reproductions.bench: {tmp_path / 'bench.csv'}: ") and expected in err
+    assert err.count("\n") == 1 and not (tmp_path / "bench.md").exists()

@@ -117,7 +117,9 @@ def test_quick_path_end_to_end(tmp_path):
     assert results.tables.number(row0["test_accuracy"]) in table
     for figure in ("row0-fast.png", "row6-fast.png", "misclassified.png", "first_layer_filters.png"):
         assert (tmp_path / "figures" / "nielsen_mnist" / figure).stat().st_size > 0
-    # Rerunning skips finished rows instead of training them again.
+    # Rerunning skips finished rows instead of training them again: a --quick directory (it is
+    # marked as one) takes --quick runs again, and no real ones.
+    assert (tmp_path / ".quick").is_file()
     assert nielsen_mnist.main(["--quick", "--rows", "row0", "--results-dir", str(tmp_path)]) == 0
     assert len(pd.read_csv(tmp_path / "nielsen_mnist.csv")) == len(runs)
 

@@ -20,12 +20,15 @@ both,toy,net_c,"{""shuffle_seq"": true}",test_accuracy,56,%,4,none,readme,"table
 never,toy,net_d,,test_accuracy,90,%,1,higher,book,"ch. 3",
 """
 
+PROTOCOLS = "study,protocol,description\ntoy,fast,the default\ntoy,book,the source's recipe\n"
+
 
 @pytest.fixture
 def root(tmp_path, monkeypatch):
     """A project root with its own documented.csv and an empty results directory."""
     (tmp_path / "reproductions").mkdir()
     (tmp_path / "reproductions" / "documented.csv").write_text(DOCUMENTED)
+    (tmp_path / "reproductions" / "protocols.csv").write_text(PROTOCOLS)
     (tmp_path / "results").mkdir()
     monkeypatch.setenv("KCC_ROOT", str(tmp_path))
     return tmp_path
@@ -303,12 +306,11 @@ def test_training_time_counts_runs_side_by_side_as_elapsed_time():
 
 
 def test_protocols_are_listed_in_the_studys_order_whatever_ran_first(root):
-    (root / "reproductions" / "protocols.csv").write_text(
-        "study,protocol,description\ntoy,fast,the default\ntoy,book,the source's recipe\n")
     add("up", 0, {"test_accuracy": 99.0}, protocol="book")
     add("up", 0, {"test_accuracy": 99.5}, protocol="fast")
-    add("up", 0, {"test_accuracy": 98.0}, protocol="other")
+    with pytest.raises(ValueError, match=r"protocol 'other' is not one of the toy study's"):
+        add("up", 0, {"test_accuracy": 98.0}, protocol="other")  # only the study's own
     comparison = results.compare("toy")
-    assert list(comparison[comparison["key"] == "up"]["protocol"]) == ["fast", "book", "other"]
+    assert list(comparison[comparison["key"] == "up"]["protocol"]) == ["fast", "book"]
     page = results.study_markdown("toy")
     assert page.index("- `fast`: the default") < page.index("- `book`: the source's recipe")

@@ -27,6 +27,8 @@ def root(tmp_path, monkeypatch):
     (tmp_path / "reproductions").mkdir()
     (tmp_path / "reproductions" / "documented.csv").write_text(DOCUMENTED)
     (tmp_path / "reproductions" / "targets.csv").write_text(TARGETS)
+    (tmp_path / "reproductions" / "protocols.csv").write_text(
+        "study,protocol,description\ntoy,fast,the default\ntoy,book,the source's recipe\n")
     (tmp_path / "results").mkdir()
     monkeypatch.setenv("KCC_ROOT", str(tmp_path))
     return tmp_path

@@ -1,6 +1,7 @@
 """The pieces of the transfer study: the frozen/top split of a backbone, the offline data sets."""
 
 import gzip
+import re
 import subprocess
 
 import keras
@@ -62,3 +63,24 @@ def test_missing_apt_is_a_clear_error(tmp_path, monkeypatch):
     with pytest.raises(FileNotFoundError, match=r"apt-get is not installed.*dpkg-deb -x"):
         datasets.apt_extract(datasets.STAMPS_PACKAGE, tmp_path)
     assert not (tmp_path / "deb" / datasets.STAMPS_PACKAGE).exists()
+
+
+def test_the_photo_predictions_csv_is_checked_by_line_and_column(tmp_path):
+    from keras_cnn_course.results.documented import repo_root
+    from reproductions.transfer import read_predictions
+
+    committed = repo_root() / "results" / "transfer_photo_predictions.csv"
+    assert len(read_predictions(committed)) == 186
+    lines = committed.read_text().splitlines()
+    path = tmp_path / "transfer_photo_predictions.csv"
+    for changed, message in [
+        ([*lines, lines[1]], f"line {len(lines) + 1} repeats the photo of line 2"),
+        ([lines[0], lines[1].replace(",0,", ",first,", 1)], "line 2, column fold: 'first' must "
+         "be an integer >= 0"),
+        ([lines[0], lines[1].rsplit(",", 1)[0] + ","], "line 2, column fine_tuned: '' must be "
+         "filled in"),
+        ([lines[0].replace("frozen", "Frozen")], "line 1 lacks the columns ['frozen']"),
+    ]:
+        path.write_text("\n".join(changed) + "\n")
+        with pytest.raises(ValueError, match=re.escape(f"{path}: {message}")):
+            read_predictions(path)

@@ -4,6 +4,8 @@ max-pool invariance, and a trained MNIST net's feature maps and first-layer filt
 import time
 from pathlib import Path
 
+from keras_cnn_course.arguments import non_negative_int, positive_int
+
 IMAGE_FIGURES = ("sobel", "gabor", "sliding", "receptive_field", "invariance")
 MODEL_FIGURES = ("feature_maps", "filters")
 
@@ -19,9 +21,9 @@ def register(subparsers):
     parser.add_argument("--model", help="saved Keras model (.keras) for the MNIST figures")
     parser.add_argument("--only", nargs="+", choices=IMAGE_FIGURES + MODEL_FIGURES,
                         help="write only these figures")
-    parser.add_argument("--train-images", type=int, default=10_000,
+    parser.add_argument("--train-images", type=positive_int, default=10_000,
                         help="training images for the stand-in net when --model is not given")
-    parser.add_argument("--seed", type=int, default=0, help="seed for the stand-in net")
+    parser.add_argument("--seed", type=non_negative_int, default=0, help="seed for the stand-in net")
     parser.set_defaults(func=run)
 
 
@@ -47,8 +49,6 @@ def run(args):
     from keras_cnn_course.lecture import figures, filters
 
     names = args.only or IMAGE_FIGURES + MODEL_FIGURES
-    if args.train_images < 1:
-        raise ValueError(f"--train-images must be positive; received {args.train_images}.")
     if args.model and not Path(args.model).is_file():
         raise FileNotFoundError(f"--model {args.model}: no such file; save a model with "
                                 f"model.save('net.keras') or omit --model to train a stand-in.")

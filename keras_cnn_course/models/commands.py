@@ -1,6 +1,9 @@
 """`kcc models` lists every network with its parameter count; `kcc summary NAME` its layers."""
 
+import argparse
 import os
+
+from keras_cnn_course.arguments import positive_int
 
 
 def register(subparsers):
@@ -19,11 +22,12 @@ def register(subparsers):
 
 
 def _shape(text):
+    """H,W,C (or any number of sizes): positive integers separated by commas."""
     try:
-        return tuple(int(part) for part in text.split(","))
-    except ValueError:
-        raise ValueError(f"--input-shape must be integers separated by commas, e.g. 28,28,1; "
-                         f"received {text!r}") from None
+        return tuple(positive_int(part) for part in text.split(","))
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"must be positive integers separated by commas, e.g. "
+                                         f"28,28,1; got {text!r}") from None
 
 
 def _quiet():

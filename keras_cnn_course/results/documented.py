@@ -3,6 +3,10 @@
 One row per figure: key, study, model, config (JSON kwargs or empty), metric, value, unit,
 tolerance, better (higher / lower / none = two-sided), source, locator, note. Where the lecture
 and the book disagree, both rows are there and the note says how.
+
+Beside it: `protocols.csv` (study, protocol, description: how each protocol trains) and
+`undocumented_keys.csv` (study, key, note: what a study measures without a documented figure,
+such as its controls).
 """
 
 import os
@@ -48,6 +52,22 @@ def load_documented(path=None, *, root=None):
         raise ValueError(f"{path}: better must be one of {BETTER}, found {wrong}")
     frame[["value", "tolerance"]] = frame[["value", "tolerance"]].astype(float)
     return frame
+
+
+def study_protocols(study):
+    """The study's protocols and what each does, in the order of reproductions/protocols.csv."""
+    path = repo_root() / "reproductions" / "protocols.csv"
+    protocols = pd.read_csv(path) if path.exists() else pd.DataFrame(columns=["study", "protocol"])
+    return protocols[protocols["study"] == study]
+
+
+def undocumented_keys(study):
+    """The keys the study measures that have no documented figure (undocumented_keys.csv)."""
+    path = repo_root() / "reproductions" / "undocumented_keys.csv"
+    if not path.exists():
+        return []
+    keys = pd.read_csv(path, dtype=str, keep_default_na=False)
+    return list(keys.loc[keys["study"] == study, "key"])
 
 
 def documented_for(study, documented=None):

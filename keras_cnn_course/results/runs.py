@@ -7,16 +7,15 @@ date (UTC) and the exact command.
 
 Rows are appended atomically (the whole file is rewritten to a temporary file and renamed, under a
 lock), so a reproduction killed mid-run leaves every finished row intact; `completed` tells which
-(key, seed, protocol) rows exist so reruns skip them, and `replace=True` redoes one.
+(key, seed, protocol) rows exist so reruns skip them, and `replace=True` redoes one. Both the
+writer and the reader check every row by the rules of `rows.py`: a file with a row the writer
+would refuse is refused whole, with the line, column and value.
 """
 
 import contextlib
 import datetime
-import math
-import numbers
 import os
 import platform
-import re
 import shlex
 import subprocess
 import sys
@@ -27,12 +26,9 @@ from pathlib import Path
 import numpy
 import pandas as pd
 
+from keras_cnn_course.results import rows
 from keras_cnn_course.results.documented import repo_root, results_dir as default_results_dir
-
-LEADING = ("key", "seed", "protocol")
-TRAILING = ("epochs", "steps", "wall_seconds", "images_per_second", "precision", "device",
-            "tensorflow", "keras", "git_commit", "started", "date", "command")
-METRIC_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+from keras_cnn_course.results.rows import LEADING, TRAILING
 
 
 def results_path(study, results_dir=None):
@@ -40,10 +36,12 @@ def results_path(study, results_dir=None):
 
 
 def load_runs(study, results_dir=None):
-    """The runs of a study (an empty frame with the fixed columns if there are none yet)."""
+    """The runs of a study (an empty frame with the fixed columns if there are none yet); a row
+    the writer would refuse is a ValueError naming the file, line, column and value."""
     path = results_path(study, results_dir)
     if not path.exists():
         return pd.DataFrame(columns=[*LEADING, *TRAILING])
+    rows.check_file(path, rows.known(study))
     text_columns = {name: str for name in ("key", "protocol", "precision", "device", "git_commit",
                                            "command")}
     return pd.read_csv(path, dtype=text_columns, keep_default_na=False, na_values=[""])
@@ -64,7 +62,12 @@ def append_run(study, key, seed, protocol, metrics, *, wall_seconds, epochs=None
     """Append one run (one row per key when `key` is a list: one run serving several figures).
     `started`: when its training began (UTC ISO string), for runs trained side by side."""
     keys = [key] if isinstance(key, str) else list(key)
-    metrics = _checked_metrics(metrics)
+    rules = rows.known(study)
+    fixed = {"seed": seed, "protocol": protocol, "epochs": epochs, "steps": steps,
+             "wall_seconds": wall_seconds, "images_per_second": images_per_second}
+    for column, value in [*(("key", each) for each in keys), *fixed.items()]:
+        rows.check_fixed(column, value, rules)
+    metrics = rows.check_metrics(metrics)
     row = {"seed": int(seed), "protocol": str(protocol), **metrics, "epochs": epochs,
            "steps": steps, "wall_seconds": float(wall_seconds),
            "images_per_second": images_per_second, "precision": precision,
@@ -122,24 +125,6 @@ def percent(fraction):
     shortest decimal that float32 value stands for is 0.9619, and that is what is stored.
     """
     return float(Decimal(str(numpy.float32(fraction))) * 100)
-
-
-def _checked_metrics(metrics):
-    checked = {}
-    for name, value in metrics.items():
-        if not METRIC_NAME.match(name) or name in LEADING + TRAILING:
-            raise ValueError(f"metric name {name!r} must be snake_case and not one of the fixed "
-                             f"columns {LEADING + TRAILING}")
-        is_number = isinstance(value, numbers.Real) and not isinstance(value, bool)
-        if not is_number or not math.isfinite(value):
-            raise ValueError(f"metric {name}={value!r} must be a finite raw number, not a string")
-        if name.endswith(("_accuracy", "_error")) and not 0 <= value <= 100:
-            raise ValueError(f"metric {name}={value!r} must be a percentage in [0, 100]")
-        if name.endswith("_accuracy") and 0 < value <= 1:
-            raise ValueError(f"metric {name}={value!r} looks like a fraction; results store "
-                             "percentages (multiply by 100)")
-        checked[name] = value.item() if hasattr(value, "item") else value
-    return checked
 
 
 def environment(device=None, command=None):

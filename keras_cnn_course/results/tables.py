@@ -21,7 +21,7 @@ from decimal import Decimal
 
 import pandas as pd
 
-from keras_cnn_course.results.documented import documented_for
+from keras_cnn_course.results.documented import documented_for, study_protocols
 from keras_cnn_course.results.runs import load_runs
 
 VALIDATION = "validation_accuracy"
@@ -170,15 +170,6 @@ def study_markdown(study, results_dir=None, documented=None, figure_name=None):
     listing = runs_markdown(runs) if len(runs) else "None yet.\n"
     parts.append(f"## Runs ({len(runs)})\n\n{GIT_COMMIT_LEGEND}\n\n{listing}")
     return "\n".join(parts)
-
-
-def study_protocols(study):
-    """The study's protocols and what each does, in the order of reproductions/protocols.csv."""
-    from keras_cnn_course.results.documented import repo_root
-
-    path = repo_root() / "reproductions" / "protocols.csv"
-    protocols = pd.read_csv(path) if path.exists() else pd.DataFrame(columns=["study", "protocol"])
-    return protocols[protocols["study"] == study]
 
 
 def protocol_rank(study):

@@ -28,16 +28,58 @@ import tensorflow as tf
 LR_SCALING_RULES = ("linear", "none")
 
 
+TF_CONFIG_FORM = '{"cluster": {"worker": ["host:port", ...]}, "task": {"type": "worker", "index": 0}}'
+
+
 def cluster_from_tf_config(tf_config=None):
-    """The cluster in TF_CONFIG (a dict of task type -> addresses), or {} when there is none."""
+    """The cluster in TF_CONFIG (a dict of task type -> addresses), or {} when there is none
+    (unset, empty, or `{}`).
+
+    Anything else that is not a cluster description is a ValueError naming TF_CONFIG, what it
+    holds and the form expected (TF_CONFIG_FORM): a cluster of HOST:PORT lists, and this process's
+    task in it.
+    """
     text = os.environ.get("TF_CONFIG", "") if tf_config is None else tf_config
     if not text:
         return {}
     try:
         config = json.loads(text) if isinstance(text, str) else text
-    except json.JSONDecodeError as error:
-        raise ValueError(f"TF_CONFIG is not valid JSON ({error}): {text!r}") from None
-    return config.get("cluster", {}) or {}
+    except json.JSONDecodeError:
+        raise _tf_config_error("is not JSON", text) from None
+    if not isinstance(config, dict):
+        raise _tf_config_error(f"is a JSON {type(config).__name__}, not an object", text)
+    if not config:
+        return {}
+    cluster, task = config.get("cluster"), config.get("task")
+    if not isinstance(cluster, dict) or not cluster:
+        raise _tf_config_error('has no "cluster" of task types and their addresses', text)
+    for kind, hosts in cluster.items():
+        if (not isinstance(hosts, list) or not hosts
+                or not all(isinstance(host, str) and _is_host_port(host) for host in hosts)):
+            raise _tf_config_error(f'cluster "{kind}" is not a list of "host:port" strings', text)
+    if not isinstance(task, dict) or not isinstance(task.get("type"), str) or (
+            task["type"] not in cluster):
+        raise _tf_config_error(f'has no "task" whose "type" is one of {sorted(cluster)}', text)
+    index, count = task.get("index"), len(cluster[task["type"]])
+    if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < count:
+        raise _tf_config_error(f'has a task "index" of {index!r}, not an integer in '
+                               f"[0, {count})", text)
+    return cluster
+
+
+def _is_host_port(text):
+    host, colon, port = text.rpartition(":")
+    return bool(host and colon and port.isdigit())
+
+
+def _tf_config_error(problem, text, limit=120):
+    """One line: what is wrong with TF_CONFIG, what it holds (shortened), the expected form."""
+    shown = text if isinstance(text, str) else json.dumps(text, default=str)
+    shown = " ".join(shown.split())
+    if len(shown) > limit:
+        shown = shown[:limit - 3] + "..."
+    return ValueError(f"TF_CONFIG {problem} (received {shown!r}); expected {TF_CONFIG_FORM}, "
+                      "or unset it to train in one process")
 
 
 def configure_cpu_replicas(replicas):

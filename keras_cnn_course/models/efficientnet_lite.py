@@ -121,6 +121,12 @@ def efficientnet_lite0(include_top=True, weights=None, input_shape=None, pooling
     """
     input_shape = _check_arguments(include_top, weights, input_shape, pooling, num_classes,
                                    classifier_activation, dropout_rate)
+    fix = "check that it is a whole `.weights.h5` file saved from efficientnet_lite0."
+    if weights == "imagenet":  # fetched and checked before the model is built
+        from keras_cnn_course.transfer.weights import imagenet_weights_path
+
+        weights = imagenet_weights_path(cache_dir)
+        fix = "delete it and run `kcc classify IMAGE` again to convert the weights afresh."
     inputs = keras.Input(input_shape, name="input_layer")
     x = _conv_bn(inputs, STEM_FILTERS, 3, 2, "stem_")
     for spec in block_specs():
@@ -134,11 +140,11 @@ def efficientnet_lite0(include_top=True, weights=None, input_shape=None, pooling
     else:
         x = global_pooling(x, pooling)
     model = keras.Model(inputs, x, name=name)
-
-    if weights == "imagenet":
-        from keras_cnn_course.transfer.weights import imagenet_weights_path
-
-        model.load_weights(imagenet_weights_path(cache_dir))
-    elif weights is not None:
-        model.load_weights(weights)
+    if weights is not None:
+        try:
+            model.load_weights(weights)
+        except Exception as error:  # h5py's and Keras' many kinds; one line, not a traceback
+            reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+            raise ValueError(f"{weights}: cannot be loaded as EfficientNet-Lite0 weights "
+                             f"({reason}); {fix}") from None
     return model

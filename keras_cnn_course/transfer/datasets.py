@@ -6,8 +6,8 @@
 - Fashion-MNIST (`dataset-fashion-mnist`, MIT/Expat, Zalando): 60,000 / 10,000 28x28 grey images;
   the decompressed IDX files are checked against their sha256.
 
-`apt-get download` and `dpkg-deb -x` need no root. The arrays are cached as .npz (no pickle) and
-the unpacked package is then removed.
+`apt-get download` (bounded in time, see `keras_cnn_course.fetch`) and `dpkg-deb -x` need no root.
+The arrays are cached as .npz (no pickle) and the unpacked package is then removed.
 """
 
 import gzip
@@ -18,9 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
+from keras_cnn_course import fetch
 from keras_cnn_course.transfer.weights import resolve_cache_dir, check_sha256
 
-APT_TIMEOUT = 600  # seconds; the stamps package is 161 MB
+APT_TIMEOUT = 600  # seconds in all while the download grows; the stamps package is 161 MB
 STAMPS_PACKAGE = "tuxpaint-stamps-default"
 STAMPS_ROOT = "usr/share/tuxpaint/stamps"
 PHOTO_CLASSES = {  # class -> folder under STAMPS_ROOT (photos in it and its sub-folders)
@@ -40,29 +41,45 @@ FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sanda
 
 
 def apt_extract(package, cache_dir=None, timeout=APT_TIMEOUT):
-    """The files of a Debian package, fetched with `apt-get download` and unpacked (no root)."""
+    """The files of a Debian package, fetched with `apt-get download` and unpacked (no root).
+
+    Offline, apt gives up within `fetch.FETCH_TIMEOUT` s; a download that goes on growing may
+    take up to `timeout` s.
+    """
     target = resolve_cache_dir(cache_dir) / "deb" / package
     if target.is_dir():
         return target
-    fix = (f"On a machine without apt, fetch the {package} .deb from a Debian mirror and unpack "
-           f"it with `dpkg-deb -x FILE.deb {target}` (or `ar x` + `tar xf data.tar.xz`).")
+    fix = (f"Where the Debian archive is reachable run `apt-get download {package}`, copy the .deb "
+           f"here and run `dpkg-deb -x FILE.deb {target}` (without dpkg: `ar x FILE.deb` and "
+           f"`tar xf data.tar.xz -C {target}`).")
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=f".{package}.") as temporary:
         try:
-            subprocess.run(["apt-get", "download", package], cwd=temporary, check=True,
-                           timeout=timeout, capture_output=True, text=True)
+            fetch.run_while_growing(["apt-get", "download", *fetch.apt_options(), package],
+                                    temporary, timeout=timeout)
             (deb,) = Path(temporary).glob("*.deb")
             subprocess.run(["dpkg-deb", "-x", str(deb), str(Path(temporary) / "root")],
                            check=True, timeout=timeout, capture_output=True)
         except FileNotFoundError as error:
             raise FileNotFoundError(f"{error.filename} is not installed. {fix}") from None
-        except subprocess.TimeoutExpired:
-            raise ConnectionError(f"apt-get could not fetch {package} in {timeout} s. {fix}") from None
+        except subprocess.TimeoutExpired as error:
+            raise ConnectionError(f"apt-get could not fetch {package}: stopped after "
+                                  f"{error.timeout} s ({fetch.FETCH_TIMEOUT} s without progress or "
+                                  f"{timeout} s in all). {fix}") from None
         except subprocess.CalledProcessError as error:
-            raise ConnectionError(f"fetching {package} failed: {str(error.stderr).strip()[-300:]}"
-                                  f" {fix}") from None
+            raise ConnectionError(f"fetching {package} failed ({_last_error(error.stderr)}). "
+                                  f"{fix}") from None
         (Path(temporary) / "root").rename(target)  # complete, or not there at all
     return target
+
+
+def _last_error(stderr):
+    """The last "E:" line of apt's or dpkg's messages, else the last line."""
+    if isinstance(stderr, bytes):
+        stderr = stderr.decode(errors="replace")
+    lines = [line.strip() for line in (stderr or "").splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith("E:")] or lines or ["no message"]
+    return errors[-1]
 
 
 def photo_paths(stamps_dir):

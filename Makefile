@@ -6,7 +6,7 @@ KCC := $(VENV)/bin/kcc
 ARGS ?=
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: install data test reproduce-mnist reproduce-mnist1d reproduce-transfer figures tables bench clean
+.PHONY: install data test test-slow reproduce-mnist reproduce-mnist1d reproduce-transfer figures tables bench clean
 
 install: $(VENV)/.installed
 
@@ -20,6 +20,10 @@ data: install
 
 test: data
 	$(PY) -m pytest
+
+# A newcomer's real runs on a fresh clone of the committed project: minutes of training.
+test-slow: data
+	$(PY) -m pytest -m slow tests/test_newcomer.py
 
 reproduce-mnist: data
 	$(PY) -m reproductions.nielsen_mnist $(ARGS)

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from keras_cnn_course import results
-from reproductions import bench_report
-from reproductions.bench_load import OtherWork
+from reproductions.bench import report as bench_report
+from reproductions.bench.load import OtherWork
 
 
 def test_time_to_accuracy_is_read_from_the_runs_histories(tmp_path):
@@ -61,23 +61,29 @@ def test_other_work_counts_a_spinning_process_unless_it_is_the_benchmarks_own():
 
 
 def test_the_recipe_case_times_the_final_networks_fast_recipe():
-    from reproductions.bench import CASES
-    from reproductions.nielsen_mnist import FINAL
+    import dataclasses
 
-    case = CASES["nielsen_final_recipe"]
-    assert (case.batch_size, case.optimizer, case.learning_rate, case.steps_per_execution) == (
-        FINAL.batch_size, FINAL.optimizer, FINAL.learning_rate, FINAL.steps_per_execution)
-    assert CASES["nielsen_final_b256"].batch_size == FINAL.batch_size
+    from reproductions.bench.run import CASES
+    from reproductions.nielsen_mnist.rows import FINAL
+
+    # FINAL as bench trains it: bfloat16 whatever the CPU, no EMA, no op determinism
+    expected = dataclasses.replace(FINAL, mixed_precision="bfloat16", ema=False, epochs=1,
+                                   schedule="constant", deterministic=False)
+    assert CASES["nielsen_final_recipe"].recipe == expected
+    assert CASES["nielsen_final_b256"].recipe.batch_size == FINAL.batch_size
+    assert CASES["nielsen_final_recipe"].fields()["precision"] == "bfloat16"
 
 
 def test_the_defaults_case_times_the_fast_recipes_defaults():
-    from reproductions.bench import CASES
-    from reproductions.nielsen_mnist import FAST
+    import dataclasses
+
+    from reproductions.bench.run import CASES
+    from reproductions.nielsen_mnist.rows import FAST
 
     case = CASES["nielsen_final_bf16_spe10"]
-    assert (case.batch_size, case.optimizer, case.learning_rate, case.steps_per_execution) == (
-        FAST.batch_size, FAST.optimizer, FAST.learning_rate, FAST.steps_per_execution)
-    assert (FAST.mixed_precision, case.precision) == ("auto", "bfloat16")
+    assert case.recipe == dataclasses.replace(FAST, mixed_precision="bfloat16", epochs=1,
+                                              schedule="constant", deterministic=False)
+    assert (FAST.mixed_precision, case.fields()["precision"]) == ("auto", "bfloat16")
 
 
 def test_the_settings_say_which_pytorch_adam_ran():
@@ -98,7 +104,7 @@ def test_the_settings_say_which_pytorch_adam_ran():
     (lambda frame: frame.drop(columns="framework"), "line 1 lacks the columns ['framework']"),
 ])
 def test_a_bad_bench_csv_is_refused_by_line_and_column(tmp_path, capsys, change, expected):
-    from reproductions import bench
+    from reproductions.bench import run as bench
 
     committed = results.repo_root() / "results" / "bench.csv"
     assert len(bench_report.read_bench(committed)) == 100  # the committed record reads

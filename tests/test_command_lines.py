@@ -4,7 +4,7 @@ the value and the accepted range, before anything is loaded, trained or written.
 import pytest
 
 from keras_cnn_course import cli
-from reproductions import common, mnist1d, nielsen_mnist, transfer
+from reproductions import mnist1d, nielsen_mnist, study, transfer
 
 
 def started(*args, **kwargs):
@@ -18,9 +18,10 @@ def nothing_starts(monkeypatch):
     from keras_cnn_course.lecture import commands as lecture
     from keras_cnn_course.models import commands as models
     from keras_cnn_course.transfer import commands as classify
-    from reproductions import bench, bench_recipe_defaults
+    from reproductions.bench import recipe_defaults as bench_recipe_defaults
+    from reproductions.bench import run as bench
 
-    for module, name in [(common, "one_device_only"), (common, "output_dirs"),
+    for module, name in [(study, "_strategy"), (study, "results_directory"),
                          (launch_commands, "run"), (lecture, "run"), (models, "run_summary"),
                          (classify, "run_classify"), (bench, "run_bench"),
                          (bench_recipe_defaults, "measure")]:
@@ -38,8 +39,10 @@ def nothing_starts(monkeypatch):
     (mnist1d.main, ["--rows", "cnn", "lenet"], "argument --rows: invalid choice: 'lenet'"),
     (transfer.main, ["--workers", "0"], "argument --workers: must be an integer >= 1"),
     (transfer.main, ["--seeds", "-1"], "argument --seeds: must be an integer >= 1"),
-    (transfer.main, ["--strategy", "0"], "argument --strategy: must be an integer >= 1"),
-    (transfer.main, ["--rows", "photos"], "unrecognized arguments: --rows"),  # it has --parts
+    (transfer.main, ["--strategy", "2"], "unrecognized arguments: --strategy"),  # one device
+    (mnist1d.main, ["--strategy", "2"], "unrecognized arguments: --strategy"),
+    (transfer.main, ["--rows", "fashion_7"], "argument --rows: invalid choice: 'fashion_7'"),
+    (nielsen_mnist.main, ["--publish", "--results-dir", "x"], "not allowed with argument"),
 ])
 def test_reproductions_refuse_bad_values_at_parse_time(main, argv, expected, nothing_starts,
                                                        capsys):
@@ -76,7 +79,8 @@ def test_kcc_refuses_bad_values_at_parse_time(argv, expected, nothing_starts, ca
 
 
 def test_bench_options_are_checked_at_parse_time(nothing_starts, capsys):
-    from reproductions import bench, bench_recipe_defaults
+    from reproductions.bench import recipe_defaults as bench_recipe_defaults
+    from reproductions.bench import run as bench
 
     for main, argv, expected in [
         (bench.main, ["--repeats", "0"], "argument --repeats: must be an integer >= 1"),

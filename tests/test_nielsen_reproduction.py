@@ -8,7 +8,8 @@ import pytest
 
 from keras_cnn_course import data, plots, results
 from keras_cnn_course.models import get_model
-from reproductions import nielsen_mnist, nielsen_runner
+from reproductions import nielsen_mnist, study
+from reproductions.nielsen_mnist import runner as nielsen_runner
 
 
 def documented_parameters():
@@ -82,8 +83,9 @@ def test_misclassified_digits_draws_each_wrong_digits_note(monkeypatch, tmp_path
 
 
 def test_the_book_protocols_final_net_figures_do_not_replace_the_fast_ones(tmp_path):
-    figure = {protocol: nielsen_runner.final_net_figure(tmp_path, "nielsen_mnist", "misclassified",
-                                                        argparse.Namespace(protocol=protocol))
+    figure = {protocol: nielsen_runner.final_net_figure(
+                  study.Context(nielsen_mnist.STUDY, argparse.Namespace(protocol=protocol),
+                                tmp_path), "misclassified")
               for protocol in ("fast", "book")}
     assert figure["fast"] == tmp_path / "figures" / "nielsen_mnist" / "misclassified.png"
     assert figure["book"] == tmp_path / "figures" / "nielsen_mnist" / "misclassified-book.png"
@@ -95,12 +97,10 @@ def test_no_vote_until_all_the_documented_nets_are_there(tmp_path):
     folder.mkdir(parents=True)
     for seed in range(3):  # the book protocol's 3 runs: not the 5 nets of the documented vote
         np.save(folder / f"row6-book-seed{seed}.npy", splits.test[1])
-    args = argparse.Namespace(protocol="book")
-    nielsen_runner.vote("nielsen_mnist", "row6", ("mnist_row7_ensemble_vote",), 5, args, tmp_path,
-                        splits)
+    context = study.Context(nielsen_mnist.STUDY, argparse.Namespace(protocol="book"), tmp_path)
+    nielsen_runner.vote(context, "row6", ("mnist_row7_ensemble_vote",), 5, splits)
     assert not (tmp_path / "nielsen_mnist.csv").exists()
-    nielsen_runner.vote("nielsen_mnist", "row6", ("mnist_row7_ensemble_vote",), 3, args, tmp_path,
-                        splits)
+    nielsen_runner.vote(context, "row6", ("mnist_row7_ensemble_vote",), 3, splits)
     assert pd.read_csv(tmp_path / "nielsen_mnist.csv")["ensemble_size"].tolist() == [3]
 
 
@@ -122,16 +122,3 @@ def test_quick_path_end_to_end(tmp_path):
     assert (tmp_path / ".quick").is_file()
     assert nielsen_mnist.main(["--quick", "--rows", "row0", "--results-dir", str(tmp_path)]) == 0
     assert len(pd.read_csv(tmp_path / "nielsen_mnist.csv")) == len(runs)
-
-
-def test_training_order_depends_on_the_runs_seed_not_on_what_ran_before():
-    import keras
-
-    splits = nielsen_runner.load_splits(quick=True)
-    recipe = nielsen_mnist.ROWS["row6"].recipe("fast", 0)
-    labels = []
-    for earlier_seed in (5, 7):  # a previous run in the same process left its global seed
-        keras.utils.set_random_seed(earlier_seed)
-        dataset = nielsen_runner.training_data(splits, "mnist", recipe, 100)
-        labels.append(np.concatenate([y for _, y in dataset]))
-    assert np.array_equal(*labels) and not np.array_equal(labels[0], splits.train[1])

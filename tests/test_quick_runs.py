@@ -9,8 +9,10 @@ import pytest
 
 from keras_cnn_course import data
 from keras_cnn_course.results.documented import repo_root
-from reproductions import (common, mnist1d, mnist1d_runner, nielsen_mnist, nielsen_runner,
-                           transfer, transfer_runs)
+from reproductions import mnist1d, nielsen_mnist, study, transfer
+from reproductions.mnist1d import runner as mnist1d_runner
+from reproductions.nielsen_mnist import runner as nielsen_runner
+from reproductions.transfer import runner as transfer_runs
 
 
 @pytest.fixture
@@ -26,9 +28,9 @@ def nothing_trains(monkeypatch):
     def trained(*args, **kwargs):
         raise AssertionError("the run started training")
 
-    monkeypatch.setattr(nielsen_runner, "run_row", trained)
+    monkeypatch.setattr(nielsen_runner, "train_one", trained)
     monkeypatch.setattr(nielsen_runner, "vote", trained)
-    monkeypatch.setattr(mnist1d_runner, "run_group", trained)
+    monkeypatch.setattr(mnist1d_runner, "side_by_side", trained)
     monkeypatch.setattr(transfer_runs, "prepare", trained)
 
 
@@ -40,7 +42,7 @@ def snapshot(directory):
     (nielsen_mnist.main, "nielsen_mnist", ["--rows", "row3", "--redo"]),  # once replaced row 3
     (nielsen_mnist.main, "nielsen_mnist", ["--rows", "row6"]),  # once crashed in the vote
     (mnist1d.main, "mnist1d", ["--rows", "cnn"]),
-    (transfer.main, "transfer", ["--parts", "photos"]),
+    (transfer.main, "transfer", ["--rows", "photos"]),
 ])
 def test_quick_is_refused_where_real_runs_are(copy, nothing_trains, capsys, main, module, argv):
     before = snapshot(copy)
@@ -54,7 +56,7 @@ def test_quick_is_refused_where_real_runs_are(copy, nothing_trains, capsys, main
 
 def test_a_real_run_is_refused_where_quick_results_are(tmp_path, nothing_trains, capsys):
     quick = tmp_path / "quick"
-    common.results_directory(quick, quick=True)
+    study.results_directory(quick, quick=True)
     assert nielsen_mnist.main(["--rows", "row0", "--results-dir", str(quick)]) == 2
     assert (f"--results-dir {quick} holds --quick results (it has .quick)"
             in capsys.readouterr().err)
@@ -62,18 +64,18 @@ def test_a_real_run_is_refused_where_quick_results_are(tmp_path, nothing_trains,
 
 def test_a_quick_directory_is_marked_and_can_be_reused(tmp_path, copy):
     fresh = tmp_path / "fresh"
-    assert common.results_directory(fresh, quick=True) == fresh
+    assert study.results_directory(fresh, quick=True) == fresh
     assert (fresh / ".quick").is_file()
     (fresh / "nielsen_mnist.csv").write_text("key,seed,protocol\n")
-    assert common.results_directory(fresh, quick=True) == fresh  # its own CSVs: reused
-    assert common.results_directory(copy, quick=False) == copy
+    assert study.results_directory(fresh, quick=True) == fresh  # its own CSVs: reused
+    assert study.results_directory(copy, quick=False) == copy
     with pytest.raises(ValueError, match="holds real results"):
-        common.results_directory(copy, quick=True)
+        study.results_directory(copy, quick=True)
     assert not (copy / ".quick").exists()
 
 
 def test_a_quick_benchmark_never_replaces_the_real_one(copy, monkeypatch, capsys):
-    from reproductions import bench
+    from reproductions.bench import run as bench
 
     def measured(args):
         raise AssertionError("the benchmark started")
@@ -91,9 +93,8 @@ def test_a_vote_over_predictions_of_another_test_set_says_so(tmp_path):
     np.save(folder / "row6-fast-seed0.npy", np.zeros(10_000, np.uint8))  # a full run's
     test = (np.zeros((500, 28, 28), np.uint8), np.zeros(500, np.int64))  # --quick's 500
     splits = data.MnistSplits(train=test, validation=test, test=test)
-    args = argparse.Namespace(protocol="fast")
+    context = study.Context(nielsen_mnist.STUDY, argparse.Namespace(protocol="fast"), tmp_path)
     with pytest.raises(ValueError, match="row6-fast-seed0.npy holds 10000 predicted labels, but "
                        "this run's test set has 500: rerun --rows row6 --redo"):
-        nielsen_runner.vote("nielsen_mnist", "row6", ("mnist_row7_ensemble_vote",), 1, args,
-                            tmp_path, splits)
+        nielsen_runner.vote(context, "row6", ("mnist_row7_ensemble_vote",), 1, splits)
     assert not (tmp_path / "nielsen_mnist.csv").exists()

@@ -144,8 +144,8 @@ def test_every_key_a_reproduction_writes_is_known_to_its_study():
         | set(nielsen_mnist.ENSEMBLE[1]),
         "mnist1d": {key for row in mnist1d.ROWS.values() for key in row.keys},
         "transfer": {f"{prefix}_{name}"
-                     for prefix in ["photos", *(f"fashion_{n}" for n in transfer.FASHION_SIZES)]
-                     for name in [*transfer.CONDITIONS, *transfer.GAINS]},
+                     for prefix in ["photos", *(f"fashion_{n}" for n in transfer.conditions.FASHION_SIZES)]
+                     for name in [*transfer.CONDITIONS, *transfer.conditions.GAINS]},
     }
     for study, keys in written.items():
         assert keys <= known(study).keys, (study, keys - known(study).keys)

@@ -260,3 +260,34 @@ def test_side_by_side_workers_run_one_thread_each_and_yield_every_result():
     assert sorted(side_by_side(pow, [(2, 3), (3, 2)], workers=1)) == [8, 9]
     with pytest.raises(ValueError, match="workers must be at least 1"):
         list(side_by_side(pow, [(2, 3)], workers=0))
+
+
+def test_a_training_pipeline_given_as_a_function_is_built_seeded_whatever_ran_before():
+    import keras
+    import tensorflow as tf
+
+    from keras_cnn_course.training import Recipe, fit
+
+    x, y = tiny_data(64)
+    drawn, logs = [], []
+
+    def pipeline(batch):  # what a study passes: its shuffled, augmented data at the global batch
+        drawn.append(float(tf.random.uniform(())))
+        return tf.data.Dataset.from_tensor_slices((x, y)).shuffle(64, seed=1).batch(batch)
+
+    class FirstLabels(keras.callbacks.Callback):
+        log_dir = None  # `fit` fills it in: the run's own log directory
+
+        def on_train_begin(self, logs_=None):
+            logs.append(self.log_dir)
+
+    recipe = Recipe(learning_rate=0.1, batch_size=16, epochs=1, seed=4)
+    results = []
+    for earlier_seed in (5, 7):  # a previous run in the same process left its global seed
+        keras.utils.set_random_seed(earlier_seed)
+        results.append(fit(tiny_model, recipe, pipeline, verbose=0, callbacks=[FirstLabels()]))
+    assert drawn[0] == drawn[1]
+    assert results[0].history["loss"] == results[1].history["loss"]
+    assert results[0].global_batch_size == 16 and results[0].steps == 4
+    assert all(log_dir is not None and log_dir.name.startswith("kcc-fit-") for log_dir in logs)
+    assert results[0].log_dir is None  # a temporary directory, gone after `fit`

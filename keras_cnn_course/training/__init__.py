@@ -4,22 +4,29 @@
     result = fit(build_model, Recipe(optimizer="adam", learning_rate=1e-3, epochs=15),
                  train, validation, test, log_dir="runs/final")
     result.selected["test_accuracy"]  # at the best validation epoch, ties to the later one
+
+Modules load on first use: declaring a Recipe does not start TensorFlow.
 """
 
-from keras_cnn_course.training.custom_loop import CustomLoop
-from keras_cnn_course.training.determinism import seed_everything
-from keras_cnn_course.training.fit import FitResult, as_dataset, fit, read_history
-from keras_cnn_course.training.recipe import Recipe
-from keras_cnn_course.training.selection import best_index, select_epoch, selected_metrics
-from keras_cnn_course.training.strategy import (
-    choose_strategy,
-    configure_cpu_replicas,
-    global_batch_size,
-    scaled_learning_rate,
-)
+import importlib
 
-__all__ = [
-    "CustomLoop", "FitResult", "Recipe", "as_dataset", "best_index", "choose_strategy",
-    "configure_cpu_replicas", "fit", "global_batch_size", "read_history", "scaled_learning_rate",
-    "seed_everything", "select_epoch", "selected_metrics",
-]
+_EXPORTS = {
+    "CustomLoop": "custom_loop", "seed_everything": "determinism", "FitResult": "fit",
+    "as_dataset": "fit", "fit": "fit", "read_history": "fit", "Recipe": "recipe",
+    "best_index": "selection", "select_epoch": "selection", "selected_metrics": "selection",
+    "choose_strategy": "strategy", "configure_cpu_replicas": "strategy",
+    "global_batch_size": "strategy", "scaled_learning_rate": "strategy",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+    globals()[name] = value  # `fit` the function, not the submodule of that name
+    return value
+
+
+def __dir__():
+    return __all__

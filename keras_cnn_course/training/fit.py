@@ -45,6 +45,7 @@ class FitResult:
     replicas: int
     model: keras.Model
     precision: str = "float32"  # the Keras dtype policy it trained under, e.g. "mixed_bfloat16"
+    log_dir: Path | None = None  # the run's own logs and backups (None: a temporary directory)
 
 
 def fit(build_model, recipe, train, validation=None, test=None, *, strategy=None, log_dir=None,
@@ -53,7 +54,10 @@ def fit(build_model, recipe, train, validation=None, test=None, *, strategy=None
 
     `train`/`validation`/`test`: batched `tf.data.Dataset`s (their batch is the global batch) or
     `(x, y)` NumPy arrays (batched here at the recipe's global batch; training data reshuffled
-    each epoch with the recipe's seed unless `recipe.shuffle` is False). `log_dir=None` keeps the
+    each epoch with the recipe's seed unless `recipe.shuffle` is False); `train` may also be a
+    function of the global batch size that returns the training dataset, called once seeded.
+    Callbacks with a `log_dir` attribute of None get the run's own log directory (a worker's
+    own one under several workers), e.g. to keep per-epoch files there. `log_dir=None` keeps the
     logs in a temporary directory (no resume). `custom_loop=None` uses Keras' `model.fit` on one
     replica and the custom loop on several, where Keras 3's fit fails (see custom_loop.py).
     """
@@ -61,17 +65,24 @@ def fit(build_model, recipe, train, validation=None, test=None, *, strategy=None
     seed_everything(recipe.seed, recipe.deterministic)
     strategy = strategy or strategies.choose_strategy()
     batch = strategies.global_batch_size(recipe.batch_size, strategy)
+    if callable(train):
+        train = train(batch)
+        seed_everything(recipe.seed, recipe.deterministic)  # the model's weights: as if unbuilt
     train_ds, steps, images_per_epoch = training_pipeline(train, recipe, batch)
     validation, test = as_dataset(validation, batch, "validation"), as_dataset(test, batch, "test")
     if custom_loop is None:
         custom_loop = strategy.num_replicas_in_sync > 1 or strategies.is_multi_worker(strategy)
     verbose = 1 if verbose == "auto" else verbose
     with contextlib.ExitStack() as stack:
-        if log_dir is None:
+        temporary = log_dir is None
+        if temporary:
             log_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="kcc-fit-"))
         log_dir = Path(log_dir)
         if not strategies.is_chief(strategy):  # other workers keep their own logs and backups
             log_dir = log_dir / strategies.worker_name(strategy)
+        for callback in callbacks:
+            if getattr(callback, "log_dir", False) is None:
+                callback.log_dir = log_dir
         model, loss = _build_and_compile(build_model, recipe, strategy, steps or 1)
         loop = None
         if custom_loop:
@@ -97,8 +108,10 @@ def fit(build_model, recipe, train, validation=None, test=None, *, strategy=None
         history = read_history(log_dir / "history.csv")
     if images_per_epoch is None:  # a dataset given as such: count what one epoch took
         steps, images_per_epoch = extras.steps, extras.steps * batch
-    return _result(history, model, steps, images_per_epoch, batch, strategy.num_replicas_in_sync,
-                   recipe.dtype_policy)
+    result = _result(history, model, steps, images_per_epoch, batch,
+                     strategy.num_replicas_in_sync, recipe.dtype_policy)
+    result.log_dir = None if temporary else log_dir
+    return result
 
 
 def _logging_callbacks(log_dir, tensorboard):

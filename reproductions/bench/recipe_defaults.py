@@ -7,7 +7,7 @@ inside one), alternating, several repetitions; images/s over the epochs after th
 excluded), median per configuration. Random images stand in for MNIST: speed does not depend on
 pixel values.
 
-    python -m reproductions.bench_recipe_defaults [--repeats 2] [--images 7680] [--epochs 3]
+    python -m reproductions.bench.recipe_defaults [--repeats 2] [--images 7680] [--epochs 3]
 """
 
 import argparse

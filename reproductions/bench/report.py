@@ -15,8 +15,8 @@ import pandas as pd
 
 from keras_cnn_course import results
 from keras_cnn_course.results.runs import device_description
-from reproductions import common
-from reproductions.bench_load import BUSY_CORES
+from reproductions import study
+from reproductions.bench.load import BUSY_CORES
 
 FMA_UNITS = 2  # per core on Xeon Scalable Gold/Platinum (Sapphire Rapids included): an assumption
 TARGET_RATIO = 1.5  # issue 9: Keras >= 1.5x PyTorch for the final net at the default batch (128)
@@ -68,7 +68,7 @@ def write(rows, versions, wall_seconds, args):
     frame["training_flops_per_image"] = 3 * frame.groupby("case")["forward_flops"].transform("max")
     frame = frame.drop(columns=["forward_flops"])
     provenance = {**machine(), **versions,
-                  **results.environment(command=common.command_line("reproductions.bench")),
+                  **results.environment(command=study.command_line("reproductions.bench")),
                   "run_wall_seconds": round(wall_seconds, 1)}
     for name, value in provenance.items():
         frame[name] = value
@@ -226,7 +226,7 @@ def torch_adam(row):
 
 
 def other_cores(frame):
-    """The cores other work took per measurement (bench_load.py), or None in older records."""
+    """The cores other work took per measurement (bench/load.py), or None in older records."""
     if "other_cores" not in frame or frame["other_cores"].isna().all():
         return None
     return frame["other_cores"]
@@ -249,7 +249,7 @@ def load_line(frame, cores):
         return (f"- Load average (1 min) around the measurements: {load}. Above the number of "
                 "cores other work shared the CPU: absolute numbers are then low and ratios noisy.")
     return (f"- Other work on the CPU during each measurement (the machine's CPU time less the "
-            f"benchmark's own processes, `bench_load.py`): median {other.median():.2f}, max "
+            f"benchmark's own processes, `bench/load.py`): median {other.median():.2f}, max "
             f"{other.max():.2f} cores of {cores}; a verdict is flagged above {BUSY_CORES} cores. "
             f"The load average (1 min), the benchmark's own threads included: {load}.")
 

@@ -1,4 +1,5 @@
-"""Runs the rows of `mnist1d.py`: one compiled group of copies per recipe, result rows, figures."""
+"""How the rows of `rows.py` train: the seeds of the rows that share a recipe as copies inside
+one compiled step (dealt out to worker processes side by side), then the curves of fig. 10.8."""
 
 import dataclasses
 import functools
@@ -13,9 +14,9 @@ from keras_cnn_course.arguments import positive_int
 from keras_cnn_course.models import get_model
 from keras_cnn_course.training.multi_seed import Copy, train_copies
 from keras_cnn_course.training.side_by_side import side_by_side
-from reproductions import common
+from reproductions import study
+from reproductions.mnist1d.rows import ROWS
 
-MODULE = "reproductions.mnist1d"
 QUICK = dict(epochs=2, steps_per_epoch=20, steps_per_execution=10, jit_compile=False)
 WORKERS = 2  # see keras_cnn_course.training.side_by_side
 QUICK_SEEDS = 2  # two copies per row, so the quick path exercises the copies too
@@ -34,41 +35,37 @@ def network(model):
     return functools.partial(get_model, model, classifier_activation=None)  # picklable
 
 
-def pending_runs(study, rows, names, recipe_name, args, results_dir):
-    """(row name, seed) of this recipe still to run; finished ones are reported and skipped."""
-    pending = []
-    for name in names:
-        row = rows[name]
-        if row.recipe != recipe_name:
-            continue
-        for seed in range(args.seeds or (QUICK_SEEDS if args.quick else row.seeds)):
-            if common.is_done(study, row.keys, seed, args.protocol, results_dir, args.redo):
-                print(f"{name} seed {seed} ({args.protocol}): done, skipped (--redo reruns it)")
-            else:
-                pending.append((name, seed))
-    return pending
+def train(runs, context):
+    """Train the runs of each recipe together (its rows' seeds as copies), shared among
+    `--workers` processes side by side; record each run and yield it when its share finishes."""
+    recipes = list(dict.fromkeys(ROWS[run.row].recipe for run in runs))
+    for recipe in recipes:
+        pending = [run for run in runs if ROWS[run.row].recipe == recipe]
+        if context.args.quick:
+            recipe = dataclasses.replace(recipe, **QUICK)
+        size = {run.row: get_model(ROWS[run.row].model).count_params() for run in pending}
+        by_size = sorted(pending, key=lambda run: -size[run.row])  # dealt out: equal work a share
+        workers = context.args.workers
+        shares = [by_size[i::workers] for i in range(workers) if by_size[i::workers]]
+        tensorboard = context.checkpoints if context.args.tensorboard else None
+        arguments = [(recipe, share, context.args.quick, tensorboard) for share in shares]
+        for share, result, parameters in side_by_side(train_share, arguments, len(shares)):
+            record_share(context, recipe, share, result, parameters)
+            yield from share
 
 
-def run_group(study, rows, recipe, pending, args, results_dir):
-    """Train the pending (row, seed) runs of one recipe, shared among `args.workers` processes
-    side by side (each share as copies in one compiled step); append one result row each."""
-    size = {name: get_model(rows[name].model).count_params() for name, _ in pending}
-    by_size = sorted(pending, key=lambda run: -size[run[0]])  # dealt out: equal work per share
-    shares = [by_size[i::args.workers] for i in range(args.workers) if by_size[i::args.workers]]
-    arguments = [(rows, recipe, share, args.protocol, args.quick) for share in shares]
-    for share, result, parameters in side_by_side(train_share, arguments, len(shares)):
-        record_share(study, rows, recipe, share, result, parameters, args, results_dir)
-
-
-def train_share(rows, recipe, share, protocol, quick):
+def train_share(recipe, share, quick, tensorboard=None):
     """Train one share of the runs as copies: (share, result without the models, their sizes)."""
-    datasets = {flag: load(flag) for flag in {rows[name].shuffle_seq for name, _ in share}}
-    copies = [Copy(f"{name}-{protocol}-seed{seed}", network(rows[name].model), seed,
-                   *datasets[rows[name].shuffle_seq]) for name, seed in share]
+    datasets = {flag: load(flag) for flag in {ROWS[run.row].shuffle_seq for run in share}}
+    copies = [Copy(run.name, network(ROWS[run.row].model), run.seed,
+                   *datasets[ROWS[run.row].shuffle_seq]) for run in share]
     print(f"training {len(copies)} copies together for {recipe.epochs * recipe.steps_per_epoch:,} "
           f"steps: {', '.join(copy.name for copy in copies)}", flush=True)
-    result = train_copies(copies, recipe, verbose=2 if quick else 0,
-                          callbacks=[Progress(recipe.epochs, len(copies))])
+    callbacks = [Progress(recipe.epochs, len(copies))]
+    if tensorboard:  # one log for the copies trained together
+        folder = f"{share[0].name}+{len(share) - 1}" if len(share) > 1 else share[0].name
+        callbacks.append(keras.callbacks.TensorBoard(str(tensorboard / folder / "tensorboard")))
+    result = train_copies(copies, recipe, verbose=2 if quick else 0, callbacks=callbacks)
     print(f"{len(copies)} copies: {result.steps_per_second:.0f} steps/s of the compiled step "
           f"({result.steps_per_second * len(copies):.0f} copy-steps/s), wall {result.wall_seconds:.0f} s",
           flush=True)
@@ -76,25 +73,20 @@ def train_share(rows, recipe, share, protocol, quick):
     return share, dataclasses.replace(result, models=None), parameters
 
 
-def record_share(study, rows, recipe, share, result, parameters, args, results_dir):
+def record_share(context, recipe, share, result, parameters):
     images_per_second = result.steps * recipe.batch_size * len(share) / result.train_seconds
-    for (name, seed), count in zip(share, parameters):
-        copy_name = f"{name}-{args.protocol}-seed{seed}"
-        final = result.final.set_index("name").loc[copy_name]
+    for run, count in zip(share, parameters):
+        final = result.final.set_index("name").loc[run.name]
         metrics = {"test_error": final.test_error, "train_error": final.train_error,
                    "test_accuracy": 100 - final.test_error, "train_accuracy": 100 - final.train_error,
                    "test_loss": final.test_loss, "train_loss": final.train_loss,
                    "parameters": count, "copies": len(share),
                    "steps_per_second": result.steps_per_second}
-        results.append_run(study, list(rows[name].keys), seed, args.protocol, metrics,
-                           wall_seconds=result.wall_seconds, epochs=recipe.epochs,
+        context.append_run(run, metrics, wall_seconds=result.wall_seconds, epochs=recipe.epochs,
                            steps=result.steps, images_per_second=images_per_second,
-                           precision=recipe.dtype_policy, replace=args.redo, results_dir=results_dir,
-                           command=common.command_line(MODULE), started=result.started)
-        history = result.curves[result.curves["name"] == copy_name].drop(columns=["copy", "name"])
-        path = results_dir / "histories" / study / f"{copy_name}.csv"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        results.write_atomic(path, history.to_csv(index=False))
+                           precision=recipe.dtype_policy, started=result.started)
+        history = result.curves[result.curves["name"] == run.name].drop(columns=["copy", "name"])
+        context.keep_history(run, frame=history)
 
 
 class Progress(keras.callbacks.Callback):
@@ -172,24 +164,28 @@ def summary(study, rows, names, protocol, results_dir):
     return "\n".join(lines)
 
 
-def main(study, rows, recipes, description, argv=None):
-    cli = common.parser(description, rows, protocols=("book",))
+def finish(context):
+    draw_figures(context.study.name, context.args.protocol, context.results_dir)
+    names = [row for row in ROWS if not context.args.rows or row in context.args.rows]
+    summary_text = summary(context.study.name, ROWS, names, context.args.protocol,
+                           context.results_dir)
+    print(f"final errors:\n{summary_text}")
+
+
+def options(cli):
     cli.add_argument("--workers", type=positive_int, default=WORKERS, metavar="N",
                      help=f"share each recipe's runs among N processes side by side, one thread "
                           f"each (default {WORKERS})")
-    args = cli.parse_args(argv)
-    common.one_device_only(args, "MNIST-1D", "trains its seeds as copies inside one compiled "
-                           "step on one device")
-    names = common.select_rows(rows, args.rows)
-    results_dir, _ = common.output_dirs(args, study)
-    for recipe_name, recipe in recipes.items():
-        pending = pending_runs(study, rows, names, recipe_name, args, results_dir)
-        if pending:
-            if args.quick:
-                recipe = dataclasses.replace(recipe, **QUICK)
-            run_group(study, rows, recipe, pending, args, results_dir)
-    draw_figures(study, args.protocol, results_dir)
-    results.write_tables([study], results_dir=results_dir)
-    print(f"final errors:\n{summary(study, rows, names, args.protocol, results_dir)}")
-    print(f"results: {results_dir / (study + '.md')}")
-    return 0
+
+
+STUDY = study.Study(
+    name="mnist1d", module="reproductions.mnist1d",
+    description="The MNIST-1D study of Understanding Deep Learning, reproduced: "
+    "`make reproduce-mnist1d`.",
+    rows=ROWS, train=train, finish=finish, protocols=("book",), quick_seeds=QUICK_SEEDS,
+    one_device_reason="trains its seeds as copies inside one compiled step on one device",
+    options=options, quiet=True)
+
+
+def main(argv=None):
+    return study.run(STUDY, argv)

@@ -1,4 +1,4 @@
-"""Runs the rows of `nielsen_mnist.py`: data per regime, training, result rows, vote, figures."""
+"""How the rows of `rows.py` train: data per regime, one `training.fit` per run, the vote, figures."""
 
 import dataclasses
 
@@ -6,15 +6,13 @@ import keras
 import numpy as np
 
 from keras_cnn_course import data, plots, results
-from keras_cnn_course.models import get_model
-from keras_cnn_course.results.targets import study_targets, targets_markdown
-from keras_cnn_course.training import choose_strategy, fit, read_history
-from keras_cnn_course.training.determinism import seed_everything
-from keras_cnn_course.training.strategy import is_chief, worker_name
-from reproductions import common
+from keras_cnn_course.models import get_model, load_model
+from keras_cnn_course.training import fit, read_history
+from reproductions import study
+from reproductions.nielsen_mnist.rows import ENSEMBLE, ROWS
 
-MODULE = "reproductions.nielsen_mnist"
 QUICK_SIZES = {"train": 1000, "validation": 500, "test": 500}
+BOOK_SEEDS = 3  # the book ran each configuration three times
 
 
 def load_splits(quick):
@@ -28,10 +26,9 @@ def load_splits(quick):
 def training_data(splits, regime, recipe, batch_size, distortions=None, pixel_scale=1 / 255):
     """The training pipeline: the 50k as is or 1-pixel expanded, with random distortions if any.
 
-    Seeded first: tf.data's shuffle combines its seed with TensorFlow's global seed, which the
-    previous run in the process would otherwise have left behind.
+    Build it once seeded (as `fit` does with a function of the batch): tf.data's shuffle combines
+    its seed with TensorFlow's global seed.
     """
-    seed_everything(recipe.seed, recipe.deterministic)
     x, y = splits.train
     if regime == "expanded":
         x, y = data.expand_mnist(x, y, seed=0)  # shuffled once, as expand_mnist.py does
@@ -42,57 +39,53 @@ def training_data(splits, regime, recipe, batch_size, distortions=None, pixel_sc
 
 
 class TestPredictions(keras.callbacks.Callback):
-    """Keeps each epoch's predicted test labels in the run directory, for the vote."""
+    """Keeps each epoch's predicted test labels in the run's log directory, for the vote."""
 
-    def __init__(self, images, run_dir):
+    def __init__(self, images):
         super().__init__()
-        self.images, self.run_dir = images, run_dir
+        self.images, self.log_dir = images, None  # `fit` sets log_dir
 
     def on_epoch_end(self, epoch, logs=None):
         # a plain call, not predict(): under several workers predict() gathers its outputs
         # across them, which bfloat16 outputs do not support
         labels = np.concatenate([np.argmax(self.model(images, training=False), axis=1)
                                  for images in self.images]).astype(np.uint8)
-        np.save(self.run_dir / f"test_predictions_epoch{epoch + 1}.npy", labels)
+        np.save(self.log_dir / f"test_predictions_epoch{epoch + 1}.npy", labels)
 
 
-def run_row(study, name, row, seed, args, dirs, splits, strategy):
-    """Train one (row, seed) and append its result row; returns the selected test predictions."""
-    results_dir, runs_dir = dirs
-    recipe = row.recipe(args.protocol, seed)
-    if args.quick:
+def train(runs, context):
+    """Train each run with `training.fit`; record its row, history and selected predictions."""
+    splits = load_splits(context.args.quick) if runs else None
+    for run in runs:
+        result = train_one(run, context, splits)
+        print(f"{run.name}: test {100 * result.selected['test_accuracy']:.2f}% at epoch "
+              f"{result.selected_epoch} (validation {100 * result.selected['val_accuracy']:.2f}%),"
+              f" {result.wall_seconds:.0f} s, {result.images_per_second:.0f} images/s", flush=True)
+        yield run
+
+
+def train_one(run, context, splits):
+    row = ROWS[run.row]
+    recipe = row.recipe(run.protocol, run.seed)
+    if context.args.quick:
         recipe = dataclasses.replace(recipe, epochs=1, warmup_epochs=0)
-    run_name = f"{name}-{args.protocol}-seed{seed}"
-    run_dir = runs_dir / run_name
-    run_dir.mkdir(parents=True, exist_ok=True)
-    batch = recipe.batch_size * strategy.num_replicas_in_sync
-    scale = row.pixel_scale(args.protocol)
-    train = training_data(splits, row.data, recipe, batch, row.random_distortions(args.protocol),
-                          pixel_scale=scale)
-    validation = data.arrays_dataset(*splits.validation, 1000, pixel_scale=scale)
+    scale = row.pixel_scale(run.protocol)
+    distortions = row.random_distortions(run.protocol)
     test = data.arrays_dataset(*splits.test, 1000, pixel_scale=scale)
-    test_images = test.map(lambda images, labels: images)
-    options = row.model_options(args.protocol)
-    chief = is_chief(strategy)  # in a multi-worker run, only the chief writes results
-    own_dir = run_dir if chief else run_dir / worker_name(strategy)  # as fit() does for logs
-    own_dir.mkdir(exist_ok=True)
-    result = fit(lambda: get_model(row.model, **options), recipe, train, validation, test,
-                 strategy=strategy, log_dir=run_dir, verbose=2 if args.quick else "auto",
-                 callbacks=[TestPredictions(test_images, own_dir)])
-    if not chief:
-        return result
-    predictions = np.load(run_dir / f"test_predictions_epoch{result.selected_epoch}.npy")
-    target = results_dir / "predictions" / study / f"{run_name}.npy"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    np.save(target, predictions)
-    common.keep_history(run_dir, results_dir, study, run_name)
-    results.append_fit(study, list(row.keys), seed, args.protocol, result,
-                       extra_metrics={"parameters": result.model.count_params()},
-                       replace=args.redo, results_dir=results_dir,
-                       command=common.command_line(MODULE))
-    print(f"{run_name}: test {100 * result.selected['test_accuracy']:.2f}% at epoch "
-          f"{result.selected_epoch} (validation {100 * result.selected['val_accuracy']:.2f}%), "
-          f"{result.wall_seconds:.0f} s, {result.images_per_second:.0f} images/s", flush=True)
+    predictions = TestPredictions(test.map(lambda images, labels: images))
+    options = row.model_options(run.protocol)
+    result = fit(lambda: get_model(row.model, **options), recipe,
+                 lambda batch: training_data(splits, row.data, recipe, batch, distortions, scale),
+                 data.arrays_dataset(*splits.validation, 1000, pixel_scale=scale), test,
+                 strategy=context.strategy, log_dir=context.run_dir(run),
+                 verbose=2 if context.args.quick else "auto",
+                 tensorboard=context.args.tensorboard, callbacks=[predictions])
+    selected = result.log_dir / f"test_predictions_epoch{result.selected_epoch}.npy"
+    context.keep_predictions(run, np.load(selected))
+    context.keep_history(run, result.log_dir / "history.csv")
+    context.append_fit(run, result, extra_metrics={"parameters": result.model.count_params()})
+    if run.row == ENSEMBLE[0] and run.seed == 0 and context.writes:
+        result.model.save(context.run_dir(run) / "model.keras")  # its filters: `finish`
     return result
 
 
@@ -105,10 +98,10 @@ def plurality_vote(predictions):
     return votes.argmax(axis=1)
 
 
-def vote(study, name, keys, seeds, args, results_dir, splits):
+def vote(context, name, keys, seeds, splits):
     """The plurality vote of seeds 0..seeds-1; appended as one result row (seed 0 = the vote)."""
-    files = [results_dir / "predictions" / study / f"{name}-{args.protocol}-seed{seed}.npy"
-             for seed in range(seeds)]
+    protocol = context.args.protocol
+    files = [context.predictions_path(study.Run(name, seed, protocol)) for seed in range(seeds)]
     missing = [path.name for path in files if not path.exists()]
     if missing:
         print(f"no vote: it takes {seeds} nets, and {', '.join(missing)} are not there yet "
@@ -123,66 +116,69 @@ def vote(study, name, keys, seeds, args, results_dir, splits):
     voted = plurality_vote(predictions)
     errors = int((voted != labels).sum())
     nets_wrong = (predictions != labels).sum(axis=0)  # per test digit: how many nets err
-    results.append_run(study, list(keys), 0, args.protocol,
-                       {"test_accuracy": 100 * (1 - errors / len(labels)), "test_errors": errors,
-                        "ensemble_size": len(files)},
-                       wall_seconds=0.0, replace=True, results_dir=results_dir,
-                       command=common.command_line(MODULE))
+    results_row = {"test_accuracy": 100 * (1 - errors / len(labels)), "test_errors": errors,
+                   "ensemble_size": len(files)}
+    results.append_run(context.study.name, list(keys), 0, protocol, results_row,
+                       wall_seconds=0.0, replace=True, results_dir=context.results_dir,
+                       command=context.command())
     in_all = int((nets_wrong[voted != labels] == len(files)).sum())
     plots.misclassified_digits(
-        splits.test[0], labels, voted, final_net_figure(results_dir, study, "misclassified", args),
+        splits.test[0], labels, voted, final_net_figure(context, "misclassified"),
         notes=[f"{k}/{len(files)}" for k in nets_wrong],
         title=f"{errors} test digits the {len(files)}-net vote gets wrong (true label top right, "
         f"prediction bottom right, nets wrong bottom left); {in_all} are wrong in every net")
     print(f"vote of {len(files)} nets: {errors} errors, test {100 * (1 - errors / len(labels)):.2f}%")
 
 
-def final_net_figure(results_dir, study, stem, args):
+def final_net_figure(context, stem):
     """The final net's figure: `stem`.png for the default fast protocol, `stem`-book.png for the book's."""
-    suffix = "" if args.protocol == "fast" else f"-{args.protocol}"
-    return results_dir / "figures" / study / f"{stem}{suffix}.png"
+    protocol = context.args.protocol
+    return context.figure(f"{stem}{'' if protocol == 'fast' else f'-{protocol}'}.png")
 
 
-def learning_curves(study, name, protocol, results_dir):
-    folder = results_dir / "histories" / study
+def learning_curves(context, name):
+    protocol = context.args.protocol
+    folder = context.results_dir / "histories" / context.study.name
     histories = {path.stem.rsplit("-", 1)[-1]: read_history(path)
-                 for path in sorted(folder.glob(f"{name}-{protocol}-seed*.csv"))}
+                 for path in sorted(folder.glob(f"{study.run_name(name, protocol, '*')}.csv"))}
     if histories:
-        plots.learning_curves(histories, results_dir / "figures" / study / f"{name}-{protocol}.png",
+        plots.learning_curves(histories, context.figure(f"{name}-{protocol}.png"),
                               title=f"{name} ({protocol} protocol)")
 
 
-def main(study, rows, ensemble, description, argv=None):
-    args = common.parser(description, rows, protocols=("fast", "book")).parse_args(argv)
-    names = common.select_rows(rows, args.rows)
-    strategy = choose_strategy(args.strategy)  # first: a bad TF_CONFIG stops before any writing
-    dirs = results_dir, runs_dir = common.output_dirs(args, study)
-    splits = load_splits(args.quick)
-    for name in names:
-        row = rows[name]
-        seeds = 1 if args.quick else (args.seeds or (3 if args.protocol == "book" else row.seeds))
-        for seed in range(seeds):
-            if common.is_done(study, row.keys, seed, args.protocol, results_dir, args.redo):
-                print(f"{name} seed {seed} ({args.protocol}): done, skipped (--redo reruns it)")
-                continue
-            result = run_row(study, name, row, seed, args, dirs, splits, strategy)
-            if not is_chief(strategy):
-                continue
-            if name == ensemble[0] and seed == 0 and "conv1" in [l.name for l in result.model.layers]:
-                plots.first_layer_filters(
-                    result.model.get_layer("conv1").get_weights()[0],
-                    final_net_figure(results_dir, study, "first_layer_filters", args),
-                    title=f"{row.model}: the 20 learned 5×5 filters of conv1 (seed 0)")
-                result.model.save(runs_dir / f"{name}-{args.protocol}-seed0" / "model.keras")
-        if not is_chief(strategy):
-            continue
-        learning_curves(study, name, args.protocol, results_dir)
-        if name == ensemble[0]:  # the documented vote is of the row's 5 nets, whatever --seeds
-            vote(study, name, ensemble[1], 1 if args.quick else row.seeds, args, results_dir,
-                 splits)
-    if is_chief(strategy):
-        results.write_tables([study], results_dir=results_dir)
-        if not args.quick:  # a --quick run's figures are not what the targets are about
-            print(targets_markdown(study_targets(study, results_dir)))
-        print(f"results: {results_dir / (study + '.md')}")
-    return 0
+def finish(context):
+    """Learning curves of the rows that trained; the final net's filters; the vote when its nets
+    changed (or it is missing)."""
+    trained_rows = {name for name in ROWS
+                    if any(run.startswith(f"{name}-") for run in context.trained)}
+    for name in ROWS:
+        if name in trained_rows:
+            learning_curves(context, name)
+    protocol = context.args.protocol
+    final = study.Run(ENSEMBLE[0], 0, protocol)
+    saved = context.run_dir(final) / "model.keras"
+    if final.name in context.trained and saved.exists():
+        weights = load_model(saved).get_layer("conv1").get_weights()[0]
+        plots.first_layer_filters(weights, final_net_figure(context, "first_layer_filters"),
+                                  title=f"{ROWS[final.row].model}: the 20 learned 5×5 filters of "
+                                  "conv1 (seed 0)")
+    name, keys = ENSEMBLE
+    done = results.completed(context.study.name, context.results_dir)
+    has_vote = all((key, 0, protocol) in done for key in keys)
+    selected = not context.args.rows or name in context.args.rows
+    if selected and (name in trained_rows or not has_vote or context.args.redo):
+        # the documented vote is of the row's 5 nets, whatever --seeds
+        seeds = 1 if context.args.quick else ROWS[name].seeds
+        vote(context, name, keys, seeds, load_splits(context.args.quick))
+
+
+STUDY = study.Study(
+    name="nielsen_mnist", module="reproductions.nielsen_mnist",
+    description="Nielsen's chapter-6 MNIST progression, reproduced: `make reproduce-mnist`.",
+    rows=ROWS, train=train, finish=finish, protocols=("fast", "book"),
+    seeds=lambda row, protocol: BOOK_SEEDS if protocol == "book" else row.seeds,
+    strategy=True)
+
+
+def main(argv=None):
+    return study.run(STUDY, argv)

@@ -1,21 +1,40 @@
-"""Tables and figures of the transfer study, drawn from results/transfer.csv alone.
+"""Figures of the transfer study, drawn from its results directory alone.
 
-- the generated results/transfer.md (via keras_cnn_course.results);
 - figures/transfer_learning_curve.png: test accuracy against training-set size (Fashion-MNIST)
   and per fold (photos), mean ± std, for scratch / frozen / fine-tuned;
 - figures/transfer_photos.png: photos with their out-of-fold predicted class (frozen case).
 """
 
-import io
-
 import numpy as np
 import pandas as pd
 
-from keras_cnn_course import results
+from keras_cnn_course import plots, results
+from reproductions.transfer.conditions import CONDITIONS, PHOTO_SIZE
 
 STUDY = "transfer"
-CONDITIONS = ("scratch", "frozen", "fine_tuned")
 COLOURS = {"scratch": "tab:grey", "frozen": "tab:blue", "fine_tuned": "tab:orange"}
+
+
+def read_predictions(path):
+    """transfer_photo_predictions.csv, checked: its columns, every cell filled, integer folds
+    >= 0, one row per photo; a ValueError names the file, line (header: line 1), column, value."""
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    columns = ["photo", "fold", "label", *CONDITIONS]
+    missing = [column for column in columns if column not in frame.columns]
+    if missing:
+        raise ValueError(f"{path}: line 1 lacks the columns {missing}; expected {columns}")
+    first = {}
+    for line, row in enumerate(frame.to_dict("records"), start=2):
+        for column in columns:
+            if not row[column] or (column == "fold" and not row[column].isdigit()):
+                wanted = "an integer >= 0" if column == "fold" else "filled in"
+                raise ValueError(f"{path}: line {line}, column {column}: {row[column]!r} must "
+                                 f"be {wanted}")
+        if row["photo"] in first:
+            raise ValueError(f"{path}: line {line} repeats the photo of line "
+                             f"{first[row['photo']]} ({row['photo']}); keep one of them")
+        first[row["photo"]] = line
+    return frame.astype({"fold": int})
 
 
 def summary(runs):
@@ -25,13 +44,6 @@ def summary(runs):
         value = value.fillna(runs["accuracy_gain"])
     table = runs.assign(value=value).groupby("key", sort=False)["value"]
     return pd.DataFrame({"mean": table.mean(), "std": table.std(), "n": table.count()})
-
-
-def _save(figure, path):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=100)
-    results.write_atomic(path, buffer.getvalue())
 
 
 def learning_curve(table, path):
@@ -56,14 +68,13 @@ def learning_curve(table, path):
     fashion_axis.set_xlabel("training images")
     fashion_axis.set_title("Fashion-MNIST (test on 2,000)")
     fashion_axis.legend()
-    _save(figure, path)
+    plots.save(figure, path)
 
 
 def photo_grid(predictions, path, cache_dir=None, count=24):
     from matplotlib.figure import Figure
 
     from keras_cnn_course.transfer.datasets import load_photo_stamps
-    from reproductions.transfer import PHOTO_SIZE
 
     data = load_photo_stamps(PHOTO_SIZE, cache_dir)
     index = {name: i for i, name in enumerate(data["names"])}
@@ -78,7 +89,7 @@ def photo_grid(predictions, path, cache_dir=None, count=24):
         axis.set_title(f"{row.frozen}" + ("" if right else f"\n(is {row.label})"), fontsize=9,
                        color="black" if right else "red")
     figure.suptitle("Out-of-fold predictions, frozen ImageNet features + new last layer")
-    _save(figure, path)
+    plots.save(figure, path)
 
 
 def report(results_dir, cache_dir=None):
@@ -87,11 +98,8 @@ def report(results_dir, cache_dir=None):
         return
     table = summary(runs)
     print(table.round(2).to_string())
-    results.write_tables([STUDY], results_dir)
     figures = results_dir / "figures"
     learning_curve(table, figures / "transfer_learning_curve.png")
     predictions = results_dir / "transfer_photo_predictions.csv"
     if predictions.exists():
-        from reproductions.transfer import read_predictions
-
         photo_grid(read_predictions(predictions), figures / "transfer_photos.png", cache_dir)

@@ -1,0 +1,3 @@
+from reproductions.bench.run import main
+
+raise SystemExit(main())

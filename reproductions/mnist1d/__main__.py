@@ -1,0 +1,3 @@
+from reproductions.mnist1d.runner import main
+
+raise SystemExit(main())

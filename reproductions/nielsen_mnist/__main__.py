@@ -1,0 +1,3 @@
+from reproductions.nielsen_mnist.runner import main
+
+raise SystemExit(main())

@@ -1,0 +1,3 @@
+from reproductions.transfer.runner import main
+
+raise SystemExit(main())

@@ -308,11 +308,9 @@ def with_section(path, text, section):
 
 def plot_comparison(comparison, runs, path):
     """Ours (each run, and the mean) vs documented ± tolerance, one panel per metric."""
-    import io
-
     from matplotlib.figure import Figure
 
-    from keras_cnn_course.results.runs import write_atomic
+    from keras_cnn_course import plots
 
     metrics = list(dict.fromkeys(comparison["metric"]))
     height = 1 + 0.35 * len(comparison) + 0.6 * len(metrics)
@@ -334,7 +332,4 @@ def plot_comparison(comparison, runs, path):
         axis.invert_yaxis()
         axis.set_xlabel(f"{metric} ({rows['unit'].iloc[0]}); dots: our runs")
         axis.legend(loc="best", fontsize="small")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=100)
-    write_atomic(path, buffer.getvalue())
+    plots.save(figure, path, dpi=100, tight=False)

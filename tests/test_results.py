@@ -11,7 +11,8 @@ import pytest
 
 from keras_cnn_course import results
 from keras_cnn_course.results import runs as runs_module
-from keras_cnn_course.results.tables import BEGIN, END, status
+from keras_cnn_course.results.comparison import status
+from keras_cnn_course.results.pages import BEGIN, END
 
 DOCUMENTED = """key,study,model,config,metric,value,unit,tolerance,better,source,locator,note
 up,toy,net_a,,test_accuracy,99.60,%,0.20,higher,book,"ch. 1",
@@ -275,7 +276,7 @@ def test_repo_root_is_overridable_and_explains_a_wrong_one(tmp_path, monkeypatch
 
 
 def test_training_time_counts_each_training_once():
-    from keras_cnn_course.results.tables import training_time
+    from keras_cnn_course.results.timing import training_time
 
     row = dict(protocol="p", steps=100, date="d", seed=0, test_accuracy=99.0)
     runs = pd.DataFrame([
@@ -293,7 +294,7 @@ def test_training_time_counts_each_training_once():
 
 
 def test_training_time_counts_runs_side_by_side_as_elapsed_time():
-    from keras_cnn_course.results.tables import training_time
+    from keras_cnn_course.results.timing import training_time
 
     row = dict(protocol="p", steps=100, seed=0)
     runs = pd.DataFrame([  # a and b overlap by 20 s; c starts after a gap
@@ -314,3 +315,33 @@ def test_protocols_are_listed_in_the_studys_order_whatever_ran_first(root):
     assert list(comparison[comparison["key"] == "up"]["protocol"]) == ["fast", "book"]
     page = results.study_markdown("toy")
     assert page.index("- `fast`: the default") < page.index("- `book`: the source's recipe")
+
+
+def test_the_results_modules_import_each_other_without_a_cycle():
+    import ast
+    from pathlib import Path
+
+    package = Path(results.__file__).parent
+    imports = {}  # module -> the results modules it imports, at the top or inside functions
+    for path in package.glob("*.py"):
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module == "keras_cnn_course.results":
+                found |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                found.add(node.module.removeprefix("keras_cnn_course.results."))
+        imports[path.stem] = found & {p.stem for p in package.glob("*.py")} - {"__init__"}
+    done, path = set(), []
+
+    def visit(module):
+        assert module not in path, f"import cycle: {' -> '.join(path + [module])}"
+        if module not in done:
+            path.append(module)
+            for other in sorted(imports[module]):
+                visit(other)
+            path.pop()
+            done.add(module)
+
+    for module in sorted(imports):
+        visit(module)
+    assert not (package / "tables.py").exists()

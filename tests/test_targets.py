@@ -3,7 +3,7 @@
 import pytest
 
 from keras_cnn_course import results
-from keras_cnn_course.results.tables import study_markdown
+from keras_cnn_course.results.pages import study_markdown
 from keras_cnn_course.results.targets import load_targets, study_targets
 
 DOCUMENTED = """key,study,model,config,metric,value,unit,tolerance,better,source,locator,note

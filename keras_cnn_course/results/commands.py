@@ -17,7 +17,7 @@ def register(subparsers):
 
 
 def _studies(args_studies, directory):
-    from keras_cnn_course.results.tables import result_studies
+    from keras_cnn_course.results.pages import result_studies
 
     studies = list(args_studies) or result_studies(directory)
     if not studies:
@@ -27,23 +27,24 @@ def _studies(args_studies, directory):
 
 
 def run_compare(args):
-    from keras_cnn_course.results import tables
+    from keras_cnn_course.results.comparison import compare, failing
     from keras_cnn_course.results.documented import load_documented, results_dir
+    from keras_cnn_course.results.markdown import comparison_markdown
     from keras_cnn_course.results.targets import study_targets, targets_markdown
 
     directory, documented = results_dir(args.results_dir), load_documented()
     exit_code = 0
     for study in _studies([args.study] if args.study else [], directory):
-        comparison = tables.compare(study, directory, documented)
-        print(f"## {study}\n\n{tables.comparison_markdown(comparison)}")
+        comparison = compare(study, directory, documented)
+        print(f"## {study}\n\n{comparison_markdown(comparison)}")
         print(targets_markdown(study_targets(study, directory, documented), heading="###"))
-        exit_code = max(exit_code, int(tables.failing(comparison)))
+        exit_code = max(exit_code, int(failing(comparison)))
     return exit_code
 
 
 def run_tables(args):
     from keras_cnn_course.results.documented import results_dir
-    from keras_cnn_course.results.tables import write_tables
+    from keras_cnn_course.results.pages import write_tables
 
     directory = results_dir(args.results_dir)
     for path in write_tables(_studies(args.studies, directory), directory):

@@ -1,13 +1,13 @@
 """A study's targets (`reproductions/targets.csv`), measured from its runs: met or NOT met.
 
-The documented figures are judged within a tolerance (tables.status); a target is a sharper line
+The documented figures are judged within a tolerance (comparison.status); a target is a sharper line
 a study sets itself, such as "the final network's best-by-validation figure >= 99.60". One row per
 target: study, protocol, statistic, keys, comparison (>= or <=), threshold, target (its wording).
 The statistics:
 
 - `best_by_validation`, `mean`: that figure of the comparison for one key and protocol;
 - `max_wall_seconds`: the slowest run of one key (time per network);
-- `training_minutes`: the protocol's training wall time (tables.training_time);
+- `training_minutes`: the protocol's training wall time (timing.training_time);
 - `rows_within_tolerance`: the protocol's rows that are `match` or `above`, out of all of them
   (`keys`: `*` for every row, or the keys to count, space-separated); met when all are.
 """
@@ -19,7 +19,8 @@ import pandas as pd
 
 from keras_cnn_course.results.documented import repo_root
 from keras_cnn_course.results.runs import load_runs
-from keras_cnn_course.results.tables import _decimal, compare, number, training_time
+from keras_cnn_course.results.comparison import as_decimal, compare, number
+from keras_cnn_course.results.timing import training_time
 
 COLUMNS = ("study", "protocol", "statistic", "keys", "comparison", "threshold", "target")
 COMPARISONS = {">=": operator.ge, "<=": operator.le}
@@ -88,7 +89,7 @@ def measure(target, comparison, runs, study):
         text = f"{value:.1f} min" if minutes else "–"
     if pd.isna(value):
         return "–", "missing"
-    met = COMPARISONS[target.comparison](_decimal(value), _decimal(float(target.threshold)))
+    met = COMPARISONS[target.comparison](as_decimal(value), as_decimal(float(target.threshold)))
     return text, "met" if met else "NOT met"
 
 

@@ -1,0 +1,66 @@
+"""The tables of the generated pages as markdown: the comparison, the runs, the protocols."""
+
+import math
+
+import pandas as pd
+
+from keras_cnn_course.results.comparison import number
+from keras_cnn_course.results.documented import study_protocols
+from keras_cnn_course.results.timing import training_time
+
+
+def comparison_markdown(comparison):
+    """The comparison as a markdown table."""
+    lines = ["| key | model | metric | protocol | documented | tolerance | ours: mean ± std | n "
+             "| best by validation | delta | status |", "|" + "---|" * 11]
+    for row in comparison.itertuples(index=False):
+        ours = number(row.mean) + (f" ± {number(row.std)}" if not math.isnan(row.std) else "")
+        unit = "" if row.unit == "count" else f" {row.unit}"
+        lines.append(
+            f"| {row.key} | {row.model} | {row.metric} | {row.protocol or '–'} "
+            f"| {number(row.documented)}{unit} | ±{number(row.tolerance)} | {ours} | {row.n} "
+            f"| {number(row.best_by_validation)} | {number(row.delta, signed=True)} "
+            f"| {row.status} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+GIT_COMMIT_LEGEND = (
+    "`git_commit`: the commit the code was at; `+dirty`: tracked files other than `results/` and "
+    "README.md (whose results section the tables rewrite) had uncommitted changes. A `+dirty` on "
+    "rows dated before 2026-12-06T03:30 may come from the results alone: their own command (or a "
+    "run beside it) was writing them.")
+
+
+def runs_markdown(runs):
+    """Every run with its provenance, as a markdown table."""
+    columns = list(runs.columns)
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for row in runs.itertuples(index=False):
+        cells = []
+        for column, value in zip(columns, row):
+            if isinstance(value, float):
+                value = number(value)
+            text = str(value).replace("|", "\\|")
+            cells.append(f"`{text}`" if column == "command" else text)
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def protocols_markdown(study, runs):
+    """What each protocol of the study does (reproductions/protocols.csv), and where it ran."""
+    lines = ["## Protocols and provenance\n"]
+    for row in study_protocols(study).itertuples(index=False):
+        lines.append(f"- `{row.protocol}`: {row.description}")
+    if len(runs):
+        for column in ("precision", "device", "tensorflow", "keras"):
+            values = ", ".join(sorted(set(map(str, runs.get(column, pd.Series()).dropna()))))
+            lines.append(f"- {column}: {values}")
+        for protocol, (minutes, trainings, group) in training_time(runs, study).items():
+            per_key = group.groupby("key", sort=False)["wall_seconds"].median()
+            medians = ", ".join(f"{key} {seconds:.0f} s" for key, seconds in per_key.items())
+            count = (f"{len(group)} runs" if trainings == len(group) else
+                     f"{trainings} trainings of {len(group)} runs (copies trained together)")
+            lines.append(f"- `{protocol}` training wall time: {minutes:.1f} min in {count}; "
+                         f"median per run: {medians}")
+    return "\n".join(lines) + "\n"

@@ -345,3 +345,67 @@ def test_the_results_modules_import_each_other_without_a_cycle():
     for module in sorted(imports):
         visit(module)
     assert not (package / "tables.py").exists()
+
+
+# --- your results against the reference ---------------------------------------------------
+
+def test_your_directory_is_compared_three_way_against_the_reference(root, tmp_path, capsys):
+    mine = tmp_path / "mine"
+    add("up", 0, {"test_accuracy": 99.5})  # the reference (results/)
+    add("up", 1, {"test_accuracy": 99.7})
+    add("down", 0, {"test_error": 18})
+    add("up", 0, {"test_accuracy": 99.3}, results_dir=mine)  # yours: a miss
+    add("up", 0, {"test_accuracy": 99.6}, protocol="book", results_dir=mine)  # only yours ran
+    assert results.is_reference(root / "results") and results.is_reference(None)
+    assert results.is_reference(root / "results" / ".." / "results")
+    assert not results.is_reference(mine)
+    rows = {(row.key, row.protocol): row for row in results.compare("toy", mine).itertuples()}
+    assert list(rows) == [("up", "fast"), ("up", "book"), ("down", "fast"), ("both", ""),
+                          ("never", "")]
+    up, book, down = rows["up", "fast"], rows["up", "book"], rows["down", "fast"]
+    assert (up.reference_n, up.reference_mean, up.n, up.mean, up.status) == (2, 99.6, 1, 99.3, "miss")
+    assert (book.reference_n, math.isnan(book.reference_mean), book.status) == (0, True, "match")
+    assert (down.reference_n, down.reference_mean, down.n, down.status) == (1, 18, 0, "not run")
+    assert rows["never", ""].status == "not run"  # neither ran it: not run, not missing
+    assert kcc("compare", "toy", "--results-dir", str(mine)) == 1  # your miss
+    printed = capsys.readouterr().out
+    assert f"Yours: {mine}" in printed and "| down | net_b | test_error | fast |" in printed
+    add("up", 0, {"test_accuracy": 99.5}, results_dir=mine, replace=True)
+    assert kcc("compare", "toy", "--results-dir", str(mine)) == 0  # `not run` is no failure
+    assert kcc("compare", "toy") == 1  # the reference: `never` is missing, as before
+    assert "reference_mean" not in results.compare("toy", root / "results")  # two-way
+    assert "reference_mean" not in results.compare("toy", mine, reference_dir=mine)
+
+
+def contents(directory):
+    """{path: bytes} of every file under `directory`."""
+    return {path: path.read_bytes() for path in directory.rglob("*") if path.is_file()}
+
+
+def test_your_page_shows_the_reference_beside_yours(root, tmp_path):
+    mine = tmp_path / "mine"
+    add("up", 0, {"test_accuracy": 99.5, "validation_accuracy": 99.1})
+    add("up", 1, {"test_accuracy": 99.7, "validation_accuracy": 99.2})
+    add("down", 0, {"test_error": 18})
+    results.write_tables(["toy"])
+    reference = contents(root / "results")
+    add("up", 0, {"test_accuracy": 99.41, "validation_accuracy": 99.5}, results_dir=mine)
+    add("up", 1, {"test_accuracy": 99.55, "validation_accuracy": 99.4}, results_dir=mine)
+    written = results.write_tables(results_dir=mine)
+    assert {path.relative_to(mine).as_posix() for path in written} == {
+        "toy.md", "figures/toy_vs_documented.png", "README.md"}
+    page = (mine / "toy.md").read_text()
+    up, down = table_rows(page)["up"], table_rows(page)["down"]
+    assert (up["reference: mean ± std"], up["reference: n"]) == ("99.6 ± 0.141", "2")
+    assert (up["yours: mean ± std"], up["yours: n"]) == ("99.48 ± 0.099", "2")
+    assert (up["yours: best by validation"], up["delta"], up["status"]) == ("99.41", "-0.19",
+                                                                          "match")
+    assert (down["reference: mean ± std"], down["yours: n"], down["status"]) == ("18", "0",
+                                                                               "not run")
+    assert "`not run` when you did not run it" in page
+    assert page.count("`python toy.py`") == 2  # your runs, not the reference's
+    readme = (mine / "README.md").read_text()
+    assert "[toy](toy.md): 1 match, 3 not run" in readme
+    assert table_rows(readme.split("[toy](toy.md)")[1]) == table_rows(page)
+    assert (mine / "figures" / "toy_vs_documented.png").read_bytes()[:4] == b"\x89PNG"
+    assert contents(root / "results") == reference  # the reference is only read

@@ -16,7 +16,8 @@ _EXPORTS = {
     "results_dir": "documented",
     "append_fit": "runs", "append_run": "runs", "completed": "runs", "environment": "runs",
     "fit_metrics": "runs", "load_runs": "runs", "results_path": "runs", "write_atomic": "runs",
-    "compare": "comparison", "failing": "comparison", "status": "comparison",
+    "compare": "comparison", "failing": "comparison", "is_reference": "comparison",
+    "status": "comparison",
     "study_markdown": "pages", "write_tables": "pages",
 }
 __all__ = sorted(_EXPORTS)

@@ -1,12 +1,21 @@
-"""The comparison figure: ours vs documented ± tolerance, one panel per metric."""
+"""The comparison figure: documented ± tolerance and the measured runs, one panel per metric."""
 
 from matplotlib.figure import Figure
 
 from keras_cnn_course import plots
 
+# who measured, the comparison's column of their mean, colours of runs and mean, vertical offset
+OURS = ("ours", "mean", "tab:blue", "tab:red", 0.0)
+REFERENCE = ("reference", "reference_mean", "tab:blue", "tab:blue", -0.15)
+YOURS = ("yours", "mean", "tab:orange", "tab:orange", 0.15)
 
-def plot_comparison(comparison, runs, path):
-    """Ours (each run, and the mean) vs documented ± tolerance, one panel per metric."""
+
+def plot_comparison(comparison, runs, path, reference_runs=None):
+    """Documented ± tolerance and each run with the mean, one panel per metric. A three-way
+    comparison (it has `reference_mean`) draws the reference's `reference_runs` and mean above
+    yours (`runs`), in another colour; otherwise `runs` are ours."""
+    three_way = "reference_mean" in comparison
+    series = [(reference_runs, REFERENCE), (runs, YOURS)] if three_way else [(runs, OURS)]
     metrics = list(dict.fromkeys(comparison["metric"]))
     height = 1 + 0.35 * len(comparison) + 0.6 * len(metrics)
     figure = Figure(figsize=(8, height), layout="constrained")
@@ -16,15 +25,24 @@ def plot_comparison(comparison, runs, path):
         rows = comparison[comparison["metric"] == metric].reset_index(drop=True)
         axis.errorbar(rows["documented"], rows.index, xerr=rows["tolerance"], fmt="D",
                       color="black", capsize=3, label="documented ± tolerance")
-        for y, row in rows.iterrows():
-            mine = runs[(runs["key"] == row["key"]) & (runs["protocol"] == row["protocol"])]
-            if metric in mine.columns:
-                axis.plot(mine[metric], [y] * len(mine), "o", color="tab:blue", alpha=0.4)
-        axis.plot(rows["mean"], rows.index, "|", color="tab:red", markersize=14, label="ours: mean")
+        for measured, (name, column, dots, mean, offset) in series:
+            labelled = not three_way  # each run is a dot; the dots are in the legend once
+            for y, row in rows.iterrows():
+                chosen = measured[(measured["key"] == row["key"])
+                                  & (measured["protocol"] == row["protocol"])]
+                if metric in chosen.columns and chosen[metric].notna().any():
+                    label = {} if labelled else {"label": f"{name}: runs"}
+                    axis.plot(chosen[metric], [y + offset] * len(chosen), "o", color=dots,
+                              alpha=0.4, **label)
+                    labelled = True
+            width = {"markeredgewidth": 2} if three_way else {}
+            axis.plot(rows[column], rows.index + offset, "|", color=mean, markersize=14,
+                      label=f"{name}: mean", **width)
         labels = [f"{key} ({protocol or 'not run'})"
                   for key, protocol in zip(rows["key"], rows["protocol"])]
         axis.set_yticks(rows.index, labels)
         axis.invert_yaxis()
-        axis.set_xlabel(f"{metric} ({rows['unit'].iloc[0]}); dots: our runs")
+        runs_note = "dots: each run" if three_way else "dots: our runs"
+        axis.set_xlabel(f"{metric} ({rows['unit'].iloc[0]}); {runs_note}")
         axis.legend(loc="best", fontsize="small")
     plots.save(figure, path, dpi=100, tight=False)

@@ -10,19 +10,29 @@ from keras_cnn_course.results.timing import training_time
 
 
 def comparison_markdown(comparison):
-    """The comparison as a markdown table."""
-    lines = ["| key | model | metric | protocol | documented | tolerance | ours: mean ± std | n "
-             "| best by validation | delta | status |", "|" + "---|" * 11]
+    """The comparison as a markdown table; a three-way one (with `reference_mean`) puts the
+    reference's figures beside yours."""
+    three_way = "reference_mean" in comparison
+    measured = (["reference: mean ± std", "reference: n", "yours: mean ± std", "yours: n",
+                 "yours: best by validation"] if three_way else
+                ["ours: mean ± std", "n", "best by validation"])
+    header = ["key", "model", "metric", "protocol", "documented", "tolerance", *measured, "delta",
+              "status"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in comparison.itertuples(index=False):
-        ours = number(row.mean) + (f" ± {number(row.std)}" if not math.isnan(row.std) else "")
         unit = "" if row.unit == "count" else f" {row.unit}"
-        lines.append(
-            f"| {row.key} | {row.model} | {row.metric} | {row.protocol or '–'} "
-            f"| {number(row.documented)}{unit} | ±{number(row.tolerance)} | {ours} | {row.n} "
-            f"| {number(row.best_by_validation)} | {number(row.delta, signed=True)} "
-            f"| {row.status} |"
-        )
+        cells = [row.key, row.model, row.metric, row.protocol or "–",
+                 f"{number(row.documented)}{unit}", f"±{number(row.tolerance)}"]
+        if three_way:
+            cells += [_mean_std(row.reference_mean, row.reference_std), row.reference_n]
+        cells += [_mean_std(row.mean, row.std), row.n, number(row.best_by_validation),
+                  number(row.delta, signed=True), row.status]
+        lines.append("| " + " | ".join(map(str, cells)) + " |")
     return "\n".join(lines) + "\n"
+
+
+def _mean_std(mean, std):
+    return number(mean) + (f" ± {number(std)}" if not math.isnan(std) else "")
 
 
 GIT_COMMIT_LEGEND = (

@@ -10,6 +10,9 @@ The statistics:
 - `training_minutes`: the protocol's training wall time (timing.training_time);
 - `rows_within_tolerance`: the protocol's rows that are `match` or `above`, out of all of them
   (`keys`: `*` for every row, or the keys to count, space-separated); met when all are.
+
+On a student's own results directory every target is measured from their runs: the rows they did
+not run (`not run`) do not count.
 """
 
 import operator
@@ -62,7 +65,8 @@ def _is_number(text):
 
 def measure(target, comparison, runs, study):
     """(measured text, status) of one target: status is met, NOT met or missing."""
-    rows = comparison[comparison["protocol"] == target.protocol]
+    rows = comparison[(comparison["protocol"] == target.protocol)
+                      & (comparison["status"] != "not run")]
     keys = target.keys.split()
     if target.statistic == "rows_within_tolerance":
         if keys != ["*"]:
@@ -93,10 +97,11 @@ def measure(target, comparison, runs, study):
     return text, "met" if met else "NOT met"
 
 
-def study_targets(study, results_dir=None, documented=None, targets=None):
-    """One row per target of the study: target, protocol, measured, required, status."""
+def study_targets(study, results_dir=None, documented=None, targets=None, *, reference_dir=None):
+    """One row per target of the study, measured from the runs of `results_dir`: target,
+    protocol, measured, required, status."""
     targets = load_targets() if targets is None else targets
-    comparison = compare(study, results_dir, documented)
+    comparison = compare(study, results_dir, documented, reference_dir)
     runs = load_runs(study, results_dir)
     rows = []
     for target in targets[targets["study"] == study].itertuples(index=False):

@@ -3,6 +3,7 @@
 import math
 import os
 import re
+import shutil
 import subprocess
 import types
 
@@ -97,7 +98,7 @@ def test_a_runs_own_results_do_not_mark_its_commit_dirty(root):
     git("commit", "-q", "-m", "start")
     add("up", 1, {"test_accuracy": 99.6})  # rewrites the tracked results/toy.csv
     assert pd.read_csv(root / "results" / "toy.csv")["seed"].tolist() == [0, 1]
-    results.write_tables(["toy"])  # rewrites results/*.md and README.md's results section
+    assert kcc("tables") == 0  # rewrites results/*.md and README.md's results section
     assert "| up |" in (root / "README.md").read_text()
     assert not runs_module.git_commit().endswith("+dirty")
     (root / "model.py").write_text("layers = 3\n")
@@ -409,3 +410,47 @@ def test_your_page_shows_the_reference_beside_yours(root, tmp_path):
     assert table_rows(readme.split("[toy](toy.md)")[1]) == table_rows(page)
     assert (mine / "figures" / "toy_vs_documented.png").read_bytes()[:4] == b"\x89PNG"
     assert contents(root / "results") == reference  # the reference is only read
+
+
+def clone_copy(tmp_path, monkeypatch):
+    """A copy of the clone's layout (the reproductions' CSVs, results/, README.md) as KCC_ROOT."""
+    real, clone = results.repo_root(), tmp_path / "clone"
+    (clone / "reproductions").mkdir(parents=True)
+    for path in (real / "reproductions").glob("*.csv"):
+        shutil.copy(path, clone / "reproductions")
+    shutil.copytree(real / "results", clone / "results")
+    shutil.copy(real / "README.md", clone)
+    monkeypatch.setenv("KCC_ROOT", str(clone))
+    return clone
+
+
+def test_a_scratch_directory_inside_the_clone_never_rewrites_the_project_readme(tmp_path,
+                                                                                 monkeypatch):
+    clone = clone_copy(tmp_path, monkeypatch)
+    readme, before = clone / "README.md", (clone / "README.md").read_bytes()
+    reference = contents(clone / "results")
+    scratch = clone / "scratch"
+    scratch.mkdir()
+    runs = pd.read_csv(clone / "results" / "mnist1d.csv", dtype=str, keep_default_na=False)
+    runs[runs["seed"] == "0"].to_csv(scratch / "mnist1d.csv", index=False)
+    assert kcc("tables", "--results-dir", str(scratch)) == 0
+    results.write_tables(results_dir=scratch)
+    assert readme.read_bytes() == before and contents(clone / "results") == reference
+    own = (scratch / "README.md").read_text()  # the scratch directory's own, of its studies only
+    assert BEGIN in own and "[mnist1d](mnist1d.md)" in own and "nielsen_mnist" not in own
+    with pytest.raises(ValueError, match=r"readme=.*nope\.md: no such file"):
+        results.write_tables(results_dir=scratch, readme=clone / "nope.md")
+
+
+def test_kcc_tables_on_the_reference_rewrites_the_project_readmes_section_only(tmp_path,
+                                                                              monkeypatch):
+    clone = clone_copy(tmp_path, monkeypatch)
+    readme = clone / "README.md"
+    head, rest = readme.read_text().split(BEGIN)
+    readme.write_text(f"{head}{BEGIN}\nstale\n{END}{rest.split(END)[1]}")
+    assert results.project_readme() == readme and results.project_readme(clone / "x") is None
+    assert kcc("tables") == 0
+    text = readme.read_text()
+    assert text.startswith(head) and text.endswith(rest.split(END)[1]) and "stale" not in text
+    for study in ("nielsen_mnist", "mnist1d", "transfer"):  # every study, linked into results/
+        assert f"### [{study}](results/{study}.md): " in text

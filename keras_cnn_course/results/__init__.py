@@ -18,7 +18,7 @@ _EXPORTS = {
     "fit_metrics": "runs", "load_runs": "runs", "results_path": "runs", "write_atomic": "runs",
     "compare": "comparison", "failing": "comparison", "is_reference": "comparison",
     "status": "comparison",
-    "study_markdown": "pages", "write_tables": "pages",
+    "project_readme": "pages", "study_markdown": "pages", "write_tables": "pages",
 }
 __all__ = sorted(_EXPORTS)
 

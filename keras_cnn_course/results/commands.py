@@ -50,9 +50,10 @@ def run_compare(args):
 
 def run_tables(args):
     from keras_cnn_course.results.documented import results_dir
-    from keras_cnn_course.results.pages import write_tables
+    from keras_cnn_course.results.pages import project_readme, write_tables
 
     directory = results_dir(args.results_dir)
-    for path in write_tables(_studies(args.studies, directory), directory):
+    studies = _studies(args.studies, directory)
+    for path in write_tables(studies, directory, readme=project_readme(directory)):
         print(path)
     return 0

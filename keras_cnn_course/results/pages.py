@@ -1,8 +1,13 @@
 """The generated pages of a results directory: `<study>.md`, its comparison figure, and the
-results section of README.md (between the markers BEGIN and END)."""
+results section of its README.md (between the markers BEGIN and END); the project's README.md
+only when asked (`write_tables(readme=...)`, which `kcc tables` does for the reference)."""
 
-from keras_cnn_course.results.comparison import STATUSES, compare
-from keras_cnn_course.results.documented import load_documented, results_dir as resolve
+import os
+from pathlib import Path
+
+from keras_cnn_course.results.comparison import STATUSES, compare, is_reference
+from keras_cnn_course.results.documented import load_documented, repo_root
+from keras_cnn_course.results.documented import results_dir as resolve
 from keras_cnn_course.results.figures import plot_comparison
 from keras_cnn_course.results.markdown import (GIT_COMMIT_LEGEND, comparison_markdown,
                                                protocols_markdown, runs_markdown)
@@ -88,10 +93,15 @@ def result_studies(results_dir=None, documented=None):
     return [study for study in known if study in present]
 
 
-def write_tables(studies=None, results_dir=None, documented=None, *, reference_dir=None):
-    """Regenerate <study>.md, its figure, and README.md's results section; return the paths.
+def write_tables(studies=None, results_dir=None, documented=None, *, readme=None,
+                 reference_dir=None):
+    """Regenerate <study>.md and its figure for `studies` (default: every study with a CSV) and
+    the results section of the directory's README.md (every study it has); return the paths.
+
     A directory other than the reference (`reference_dir`, default the package's) is compared
-    three-way against it."""
+    three-way against it. `readme`: another README whose results section to rewrite too, such as
+    the project's (`project_readme`); no other file is touched.
+    """
     directory = resolve(results_dir)
     every_study = result_studies(directory, documented)
     studies = every_study if studies is None else studies
@@ -105,17 +115,30 @@ def write_tables(studies=None, results_dir=None, documented=None, *, reference_d
         write_atomic(page, study_markdown(study, directory, documented, figure.name,
                                           reference_dir=reference_dir))
         written += [page, figure]
-    readme = directory / "README.md"
-    text = readme.read_text() if readme.exists() else "# Results\n\n" + BEGIN + "\n" + END + "\n"
+    own = directory / "README.md"
+    text = own.read_text() if own.exists() else "# Results\n\n" + BEGIN + "\n" + END + "\n"
     section = results_section(every_study, directory, documented, reference_dir=reference_dir)
-    write_atomic(readme, with_section(readme, text, section))
-    written.append(readme)
-    project_readme = directory.parent / "README.md"  # the project's front page, when it has markers
-    if project_readme.exists() and BEGIN in project_readme.read_text():
-        section = results_section(every_study, directory, documented, link_prefix="results/")
-        write_atomic(project_readme, with_section(project_readme, project_readme.read_text(), section))
-        written.append(project_readme)
+    write_atomic(own, with_section(own, text, section))
+    written.append(own)
+    if readme is not None:
+        readme = Path(readme)
+        if not readme.is_file():
+            raise ValueError(f"readme={readme}: no such file; pass a README holding the markers "
+                             f"{BEGIN!r} ... {END!r}, or no readme")
+        link = Path(os.path.relpath(directory.resolve(), readme.parent.resolve())).as_posix()
+        section = results_section(every_study, directory, documented,
+                                  link_prefix="" if link == "." else link + "/",
+                                  reference_dir=reference_dir)
+        write_atomic(readme, with_section(readme, readme.read_text(), section))
+        written.append(readme)
     return written
+
+
+def project_readme(results_dir=None):
+    """The project's README.md (<repo root>/README.md) when `results_dir` is the reference and
+    the README exists, else None: the `readme` that `kcc tables` passes to `write_tables`."""
+    path = repo_root() / "README.md"
+    return path if is_reference(results_dir) and path.is_file() else None
 
 
 def with_section(path, text, section):

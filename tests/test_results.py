@@ -454,3 +454,51 @@ def test_kcc_tables_on_the_reference_rewrites_the_project_readmes_section_only(t
     assert text.startswith(head) and text.endswith(rest.split(END)[1]) and "stale" not in text
     for study in ("nielsen_mnist", "mnist1d", "transfer"):  # every study, linked into results/
         assert f"### [{study}](results/{study}.md): " in text
+
+
+# --- figures linked from the pages ---------------------------------------------------------
+
+LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+
+def linked(pages):
+    """Every local file the markdown `pages` link to or show, resolved."""
+    return {(page.parent / target).resolve() for page in pages if page.exists()
+            for target in LINK.findall(page.read_text()) if "://" not in target}
+
+
+def test_a_study_page_links_every_figure_the_study_drew(root):
+    from keras_cnn_course.results.figures import study_figures
+
+    add("up", 0, {"test_accuracy": 99.5})
+    figures = root / "results" / "figures"
+    (figures / "toy").mkdir(parents=True)
+    for name in ("toy/row0-fast.png", "toy/row0-book.png", "toy/row2-fast.png",
+                 "toy/misclassified.png", "toy_curves.png", "toy_extra_curves.png", "sobel.png"):
+        (figures / name).write_bytes(b"\x89PNG")
+    results.write_tables(["toy"])
+    page = (root / "results" / "toy.md").read_text()
+    assert "![toy_curves](figures/toy_curves.png)" in page
+    assert "![misclassified](figures/toy/misclassified.png)" in page
+    assert ("| row0 | [row0-fast.png](figures/toy/row0-fast.png) | "
+            "[row0-book.png](figures/toy/row0-book.png) |") in page
+    assert "| row2 | [row2-fast.png](figures/toy/row2-fast.png) | – |" in page
+    assert "sobel.png" not in page  # not the study's
+    shown = linked([root / "results" / "toy.md"])
+    # every figure but the lecture's; toy_extra_curves.png too, as there is no study toy_extra
+    assert {path.resolve() for path in figures.rglob("*.png")} - shown == {figures / "sobel.png"}
+    names = {path.name for path in study_figures(root / "results", "toy", {"toy", "toy_extra"})}
+    assert "toy_curves.png" in names and "toy_extra_curves.png" not in names  # toy_extra's own
+    readme = (root / "results" / "README.md").read_text()
+    table_end = readme.index("| never |")
+    figure = readme.index("![toy: documented vs measured](figures/toy_vs_documented.png)")
+    assert table_end < figure < readme.index(END)  # right after the table
+
+
+def test_every_committed_figure_is_linked_from_a_page():
+    root = results.repo_root()
+    pages = [*(root / "results").glob("*.md"), root / "README.md", root / "docs" / "lecture.md"]
+    links = linked(pages)
+    figures = {path.resolve() for path in (root / "results" / "figures").rglob("*.png")}
+    assert len(figures) > 30 and sorted(map(str, figures - links)) == []
+    assert [str(path) for path in links if path.suffix == ".png" and not path.exists()] == []

@@ -1,4 +1,8 @@
-"""The comparison figure: documented ± tolerance and the measured runs, one panel per metric."""
+"""A study's figures in its results directory: the comparison figure (documented ± tolerance
+and the measured runs, one panel per metric), and the figures the study draws itself,
+`figures/<study>/*.png` and `figures/<study>_*.png`."""
+
+import re
 
 from matplotlib.figure import Figure
 
@@ -8,6 +12,29 @@ from keras_cnn_course import plots
 OURS = ("ours", "mean", "tab:blue", "tab:red", 0.0)
 REFERENCE = ("reference", "reference_mean", "tab:blue", "tab:blue", -0.15)
 YOURS = ("yours", "mean", "tab:orange", "tab:orange", 0.15)
+
+
+def comparison_figure(directory, study):
+    """Where the comparison figure of `study` is: <directory>/figures/<study>_vs_documented.png."""
+    return directory / "figures" / f"{study}_vs_documented.png"
+
+
+def study_figures(directory, study, studies=()):
+    """The figures `study` drew into <directory>/figures, but its comparison figure: paths
+    relative to `directory`, in natural order (row4b_300 before row4b_1000). `studies`: the
+    other studies, so that a figure of one named longer (say `mnist1d_extra`) is not taken."""
+    figures = directory / "figures"
+    longer = [other for other in studies if other != study and other.startswith(f"{study}_")]
+    found = [path for path in figures.glob(f"{study}_*.png")
+             if not any(path.name.startswith(f"{other}_") for other in longer)]
+    found = [path for path in found if path != comparison_figure(directory, study)]
+    found += (figures / study).glob("*.png")
+    return sorted((path.relative_to(directory) for path in found), key=_natural)
+
+
+def _natural(path):
+    return [(0, int(part), "") if part.isdigit() else (1, 0, part)
+            for part in re.split(r"(\d+)", path.as_posix())]
 
 
 def plot_comparison(comparison, runs, path, reference_runs=None):

@@ -74,3 +74,31 @@ def protocols_markdown(study, runs):
             lines.append(f"- `{protocol}` training wall time: {minutes:.1f} min in {count}; "
                          f"median per run: {medians}")
     return "\n".join(lines) + "\n"
+
+
+def figures_markdown(figures, protocols):
+    """The Figures section of a study page ('' without figures): each of `figures` (paths
+    relative to the page) shown with its file name, except those named `<name>-<protocol>.png`
+    (such as one per row and protocol), which a table of names by protocol links."""
+    shown, by_name = [], {}
+    for path in figures:
+        name, _, protocol = path.stem.rpartition("-")
+        if name and protocol in protocols:
+            by_name.setdefault(name, {})[protocol] = path
+        else:
+            shown.append(path)
+    if not figures:
+        return ""
+    lines = ["## Figures\n", "The figures the study drew, besides the comparison figure above.\n"]
+    for path in shown:
+        lines += [f"`{path.name}`\n", f"![{path.stem}]({path.as_posix()})\n"]
+    if by_name:
+        used = [protocol for protocol in protocols
+                if any(protocol in paths for paths in by_name.values())]
+        lines += ["Per protocol (`<figure>-<protocol>.png`):\n",
+                  "| figure | " + " | ".join(used) + " |", "|" + "---|" * (len(used) + 1)]
+        for name, paths in by_name.items():
+            cells = [f"[{paths[protocol].name}]({paths[protocol].as_posix()})"
+                     if protocol in paths else "–" for protocol in used]
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines).rstrip("\n") + "\n"

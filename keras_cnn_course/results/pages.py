@@ -6,11 +6,11 @@ import os
 from pathlib import Path
 
 from keras_cnn_course.results.comparison import STATUSES, compare, is_reference
-from keras_cnn_course.results.documented import load_documented, repo_root
+from keras_cnn_course.results.documented import load_documented, repo_root, study_protocols
 from keras_cnn_course.results.documented import results_dir as resolve
-from keras_cnn_course.results.figures import plot_comparison
+from keras_cnn_course.results.figures import comparison_figure, plot_comparison, study_figures
 from keras_cnn_course.results.markdown import (GIT_COMMIT_LEGEND, comparison_markdown,
-                                               protocols_markdown, runs_markdown)
+                                               figures_markdown, protocols_markdown, runs_markdown)
 from keras_cnn_course.results.runs import load_runs, write_atomic
 from keras_cnn_course.results.targets import study_targets, targets_markdown
 from keras_cnn_course.results.timing import training_time
@@ -38,7 +38,9 @@ YOURS_INTRO = (
 def study_markdown(study, results_dir=None, documented=None, figure_name=None, *,
                    reference_dir=None):
     """The whole `<study>.md` of a results directory: comparison (three-way against the reference
-    for a directory other than the reference), figure, targets, notes on discrepancies, runs."""
+    for a directory other than the reference), figure, targets, notes on discrepancies, the
+    study's other figures, protocols and runs."""
+    documented = load_documented() if documented is None else documented
     comparison = compare(study, results_dir, documented, reference_dir)
     three_way = "reference_mean" in comparison
     notes = comparison.drop_duplicates("key")
@@ -55,6 +57,9 @@ def study_markdown(study, results_dir=None, documented=None, figure_name=None, *
     if len(notes):
         parts.append("## Notes on discrepancies\n\n" + "".join(
             f"- `{row.key}` ({row.source}): {row.note}\n" for row in notes.itertuples()))
+    figures = study_figures(resolve(results_dir), study, set(documented["study"]))
+    if figures:
+        parts.append(figures_markdown(figures, list(study_protocols(study)["protocol"])))
     runs = load_runs(study, results_dir)
     parts.append(protocols_markdown(study, runs))
     listing = runs_markdown(runs) if len(runs) else "None yet.\n"
@@ -78,7 +83,11 @@ def results_section(studies, results_dir=None, documented=None, link_prefix="", 
         if minutes:
             summary += "; training time: " + ", ".join(
                 f"{protocol} {total:.0f} min" for protocol, (total, _, _) in minutes.items())
-        parts.append(f"### [{study}]({link_prefix}{study}.md): {summary}\n\n{comparison_markdown(comparison)}")
+        parts.append(f"### [{study}]({link_prefix}{study}.md): {summary}\n\n"
+                     f"{comparison_markdown(comparison)}")
+        figure = comparison_figure(resolve(results_dir), study)
+        if figure.exists():
+            parts.append(f"![{study}: documented vs measured]({link_prefix}figures/{figure.name})\n")
         if len(targets):
             parts.append(targets_markdown(targets, heading="####"))
     parts.append(END)
@@ -107,7 +116,7 @@ def write_tables(studies=None, results_dir=None, documented=None, *, readme=None
     studies = every_study if studies is None else studies
     written = []
     for study in studies:
-        figure = directory / "figures" / f"{study}_vs_documented.png"
+        figure = comparison_figure(directory, study)
         comparison = compare(study, directory, documented, reference_dir)
         reference_runs = load_runs(study, reference_dir) if "reference_mean" in comparison else None
         plot_comparison(comparison, load_runs(study, directory), figure, reference_runs)

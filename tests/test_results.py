@@ -406,7 +406,7 @@ def test_your_page_shows_the_reference_beside_yours(root, tmp_path):
     assert "`not run` when you did not run it" in page
     assert page.count("`python toy.py`") == 2  # your runs, not the reference's
     readme = (mine / "README.md").read_text()
-    assert "[toy](toy.md): 1 match, 3 not run" in readme
+    assert readme.startswith("# Your results") and "[toy](toy.md): 1 match, 3 not run" in readme
     assert table_rows(readme.split("[toy](toy.md)")[1]) == table_rows(page)
     assert (mine / "figures" / "toy_vs_documented.png").read_bytes()[:4] == b"\x89PNG"
     assert contents(root / "results") == reference  # the reference is only read

@@ -4,7 +4,7 @@
     if ("mnist_row0_shallow", 0, "fast") not in results.completed("nielsen_mnist"):
         result = fit(...)
         results.append_fit("nielsen_mnist", "mnist_row0_shallow", 0, "fast", result)
-    results.write_tables(["nielsen_mnist"])
+    results.write_tables(["nielsen_mnist"], readme=results.project_readme())  # and README.md
 
 Modules load on first use, so `kcc --help` stays fast.
 """

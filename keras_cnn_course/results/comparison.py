@@ -61,6 +61,12 @@ def is_reference(results_dir=None):
     return _same(resolve(results_dir), resolve(None))
 
 
+def is_three_way(results_dir=None, reference_dir=None):
+    """True when `results_dir` is not `reference_dir` (default: the package's reference results),
+    so that `compare` sets the reference's figures beside its own."""
+    return not _same(resolve(results_dir), resolve(reference_dir))
+
+
 def _same(one, other):
     return Path(one).resolve() == Path(other).resolve()
 
@@ -77,7 +83,7 @@ def compare(study, results_dir=None, documented=None, reference_dir=None):
     directory, reference = resolve(results_dir), resolve(reference_dir)
     figures = documented_for(study, documented)
     runs = load_runs(study, directory)
-    three_way = not _same(directory, reference)
+    three_way = is_three_way(directory, reference)
     reference_runs = load_runs(study, reference) if three_way else runs.iloc[0:0]
     rows, rank = [], protocol_rank(study)
     for figure in figures.itertuples(index=False):

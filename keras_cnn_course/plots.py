@@ -1,6 +1,7 @@
 """Figures a student would rather look at than read: learning curves, misclassified digits, filters.
 
-Every figure is written atomically (PNG via a temporary file) with matplotlib's Agg backend.
+Every figure of the package, these and the lecture's and results' `matplotlib.figure.Figure`s, is
+written by `save`: atomically (via a temporary file), with matplotlib's Agg backend.
 """
 
 import math
@@ -15,11 +16,16 @@ import numpy as np  # noqa: E402
 from keras_cnn_course.data.cache import atomic_path  # noqa: E402
 
 
-def save(figure, path):
+def save(figure, path, *, dpi=120, tight=True):
+    """Write `figure` (from pyplot or a `matplotlib.figure.Figure`) to `path` via a temporary file,
+    in the format its suffix names (PNG without one); `tight` crops the margins to the drawing.
+    A pyplot figure is closed afterwards. Returns the path."""
     path = Path(path)
     with atomic_path(path) as tmp:
-        figure.savefig(tmp, format=path.suffix.lstrip(".") or "png", dpi=120, bbox_inches="tight")
-    plt.close(figure)
+        figure.savefig(tmp, format=path.suffix.lstrip(".") or "png", dpi=dpi,
+                       bbox_inches="tight" if tight else None)
+    if figure.canvas.manager is not None:  # held by pyplot until closed
+        plt.close(figure)
     return path
 
 

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from keras_cnn_course import cli
+from keras_cnn_course import cli, plots
 from keras_cnn_course.lecture import commands, figures
 from keras_cnn_course.models import get_model
 
@@ -21,8 +21,8 @@ def test_model_figures_on_a_small_untrained_net(tmp_path):
     model = get_model("nielsen_dbl_conv")
     digit = np.zeros((28, 28))
     digit[5:23, 12:16] = 1.0  # a "1"
-    maps = figures.save(figures.feature_maps_figure(model, digit, " (test)"), tmp_path / "maps.png")
-    kernels = figures.save(figures.first_layer_filters_figure(model), tmp_path / "filters.png")
+    maps = plots.save(figures.feature_maps_figure(model, digit, " (test)"), tmp_path / "maps.png")
+    kernels = plots.save(figures.first_layer_filters_figure(model), tmp_path / "filters.png")
     assert maps.stat().st_size > 5_000 and kernels.stat().st_size > 5_000
 
 

@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from keras_cnn_course import results
+from keras_cnn_course.results import comparison
 from keras_cnn_course.models import get_model
 from reproductions import mnist1d
 from reproductions.mnist1d import runner as mnist1d_runner
@@ -82,7 +83,7 @@ def test_quick_path_end_to_end(tmp_path):
     table = (tmp_path / "mnist1d.md").read_text()
     cnn = runs[runs["key"] == "mnist1d_cnn_test_error"]["test_error"]
     assert "| mnist1d_cnn_test_error | mnist1d_cnn | test_error | book | 17 % | ±4 | " in table
-    assert results.tables.number(cnn.mean()) in table
+    assert comparison.number(cnn.mean()) in table
     history = pd.read_csv(tmp_path / "histories" / "mnist1d" / "cnn-book-seed0.csv")
     assert list(history["step"]) == [0, 20, 40] and history["test_error"].between(0, 100).all()
     for figure in ("mnist1d_fig10_8.png", "mnist1d_6000_steps.png", "mnist1d_vs_documented.png"):

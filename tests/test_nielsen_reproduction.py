@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from keras_cnn_course import data, plots, results
+from keras_cnn_course.results import comparison
 from keras_cnn_course.models import get_model
 from reproductions import nielsen_mnist, study
 from reproductions.nielsen_mnist import runner as nielsen_runner
@@ -114,7 +115,7 @@ def test_quick_path_end_to_end(tmp_path):
     table = (tmp_path / "nielsen_mnist.md").read_text()
     row0 = runs[runs["key"] == "mnist_row0_shallow"].iloc[0]
     assert f"| mnist_row0_shallow | nielsen_shallow | test_accuracy | fast | 97.8 %" in table
-    assert results.tables.number(row0["test_accuracy"]) in table
+    assert comparison.number(row0["test_accuracy"]) in table
     for figure in ("row0-fast.png", "row6-fast.png", "misclassified.png", "first_layer_filters.png"):
         assert (tmp_path / "figures" / "nielsen_mnist" / figure).stat().st_size > 0
     # Rerunning skips finished rows instead of training them again: a --quick directory (it is

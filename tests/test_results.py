@@ -3,6 +3,7 @@
 import math
 import os
 import re
+import shutil
 import subprocess
 import types
 
@@ -11,7 +12,8 @@ import pytest
 
 from keras_cnn_course import results
 from keras_cnn_course.results import runs as runs_module
-from keras_cnn_course.results.tables import BEGIN, END, status
+from keras_cnn_course.results.comparison import status
+from keras_cnn_course.results.pages import BEGIN, END
 
 DOCUMENTED = """key,study,model,config,metric,value,unit,tolerance,better,source,locator,note
 up,toy,net_a,,test_accuracy,99.60,%,0.20,higher,book,"ch. 1",
@@ -96,7 +98,7 @@ def test_a_runs_own_results_do_not_mark_its_commit_dirty(root):
     git("commit", "-q", "-m", "start")
     add("up", 1, {"test_accuracy": 99.6})  # rewrites the tracked results/toy.csv
     assert pd.read_csv(root / "results" / "toy.csv")["seed"].tolist() == [0, 1]
-    results.write_tables(["toy"])  # rewrites results/*.md and README.md's results section
+    assert kcc("tables") == 0  # rewrites results/*.md and README.md's results section
     assert "| up |" in (root / "README.md").read_text()
     assert not runs_module.git_commit().endswith("+dirty")
     (root / "model.py").write_text("layers = 3\n")
@@ -275,7 +277,7 @@ def test_repo_root_is_overridable_and_explains_a_wrong_one(tmp_path, monkeypatch
 
 
 def test_training_time_counts_each_training_once():
-    from keras_cnn_course.results.tables import training_time
+    from keras_cnn_course.results.timing import training_time
 
     row = dict(protocol="p", steps=100, date="d", seed=0, test_accuracy=99.0)
     runs = pd.DataFrame([
@@ -293,7 +295,7 @@ def test_training_time_counts_each_training_once():
 
 
 def test_training_time_counts_runs_side_by_side_as_elapsed_time():
-    from keras_cnn_course.results.tables import training_time
+    from keras_cnn_course.results.timing import training_time
 
     row = dict(protocol="p", steps=100, seed=0)
     runs = pd.DataFrame([  # a and b overlap by 20 s; c starts after a gap
@@ -314,3 +316,189 @@ def test_protocols_are_listed_in_the_studys_order_whatever_ran_first(root):
     assert list(comparison[comparison["key"] == "up"]["protocol"]) == ["fast", "book"]
     page = results.study_markdown("toy")
     assert page.index("- `fast`: the default") < page.index("- `book`: the source's recipe")
+
+
+def test_the_results_modules_import_each_other_without_a_cycle():
+    import ast
+    from pathlib import Path
+
+    package = Path(results.__file__).parent
+    imports = {}  # module -> the results modules it imports, at the top or inside functions
+    for path in package.glob("*.py"):
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module == "keras_cnn_course.results":
+                found |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                found.add(node.module.removeprefix("keras_cnn_course.results."))
+        imports[path.stem] = found & {p.stem for p in package.glob("*.py")} - {"__init__"}
+    done, path = set(), []
+
+    def visit(module):
+        assert module not in path, f"import cycle: {' -> '.join(path + [module])}"
+        if module not in done:
+            path.append(module)
+            for other in sorted(imports[module]):
+                visit(other)
+            path.pop()
+            done.add(module)
+
+    for module in sorted(imports):
+        visit(module)
+    assert not (package / "tables.py").exists()
+
+
+# --- your results against the reference ---------------------------------------------------
+
+def test_your_directory_is_compared_three_way_against_the_reference(root, tmp_path, capsys):
+    mine = tmp_path / "mine"
+    add("up", 0, {"test_accuracy": 99.5})  # the reference (results/)
+    add("up", 1, {"test_accuracy": 99.7})
+    add("down", 0, {"test_error": 18})
+    add("up", 0, {"test_accuracy": 99.3}, results_dir=mine)  # yours: a miss
+    add("up", 0, {"test_accuracy": 99.6}, protocol="book", results_dir=mine)  # only yours ran
+    assert results.is_reference(root / "results") and results.is_reference(None)
+    assert results.is_reference(root / "results" / ".." / "results")
+    assert not results.is_reference(mine)
+    rows = {(row.key, row.protocol): row for row in results.compare("toy", mine).itertuples()}
+    assert list(rows) == [("up", "fast"), ("up", "book"), ("down", "fast"), ("both", ""),
+                          ("never", "")]
+    up, book, down = rows["up", "fast"], rows["up", "book"], rows["down", "fast"]
+    assert (up.reference_n, up.reference_mean, up.n, up.mean, up.status) == (2, 99.6, 1, 99.3, "miss")
+    assert (book.reference_n, math.isnan(book.reference_mean), book.status) == (0, True, "match")
+    assert (down.reference_n, down.reference_mean, down.n, down.status) == (1, 18, 0, "not run")
+    assert rows["never", ""].status == "not run"  # neither ran it: not run, not missing
+    assert kcc("compare", "toy", "--results-dir", str(mine)) == 1  # your miss
+    printed = capsys.readouterr().out
+    assert f"Yours: {mine}" in printed and "| down | net_b | test_error | fast |" in printed
+    add("up", 0, {"test_accuracy": 99.5}, results_dir=mine, replace=True)
+    assert kcc("compare", "toy", "--results-dir", str(mine)) == 0  # `not run` is no failure
+    assert kcc("compare", "toy") == 1  # the reference: `never` is missing, as before
+    assert "reference_mean" not in results.compare("toy", root / "results")  # two-way
+    assert "reference_mean" not in results.compare("toy", mine, reference_dir=mine)
+
+
+def contents(directory):
+    """{path: bytes} of every file under `directory`."""
+    return {path: path.read_bytes() for path in directory.rglob("*") if path.is_file()}
+
+
+def test_your_page_shows_the_reference_beside_yours(root, tmp_path):
+    mine = tmp_path / "mine"
+    add("up", 0, {"test_accuracy": 99.5, "validation_accuracy": 99.1})
+    add("up", 1, {"test_accuracy": 99.7, "validation_accuracy": 99.2})
+    add("down", 0, {"test_error": 18})
+    results.write_tables(["toy"])
+    reference = contents(root / "results")
+    add("up", 0, {"test_accuracy": 99.41, "validation_accuracy": 99.5}, results_dir=mine)
+    add("up", 1, {"test_accuracy": 99.55, "validation_accuracy": 99.4}, results_dir=mine)
+    written = results.write_tables(results_dir=mine)
+    assert {path.relative_to(mine).as_posix() for path in written} == {
+        "toy.md", "figures/toy_vs_documented.png", "README.md"}
+    page = (mine / "toy.md").read_text()
+    up, down = table_rows(page)["up"], table_rows(page)["down"]
+    assert (up["reference: mean ± std"], up["reference: n"]) == ("99.6 ± 0.141", "2")
+    assert (up["yours: mean ± std"], up["yours: n"]) == ("99.48 ± 0.099", "2")
+    assert (up["yours: best by validation"], up["delta"], up["status"]) == ("99.41", "-0.19",
+                                                                          "match")
+    assert (down["reference: mean ± std"], down["yours: n"], down["status"]) == ("18", "0",
+                                                                               "not run")
+    assert "`not run` when you did not run it" in page
+    assert page.count("`python toy.py`") == 2  # your runs, not the reference's
+    readme = (mine / "README.md").read_text()
+    assert readme.startswith("# Your results") and "[toy](toy.md): 1 match, 3 not run" in readme
+    assert table_rows(readme.split("[toy](toy.md)")[1]) == table_rows(page)
+    assert (mine / "figures" / "toy_vs_documented.png").read_bytes()[:4] == b"\x89PNG"
+    assert contents(root / "results") == reference  # the reference is only read
+
+
+def clone_copy(tmp_path, monkeypatch):
+    """A copy of the clone's layout (the reproductions' CSVs, results/, README.md) as KCC_ROOT."""
+    real, clone = results.repo_root(), tmp_path / "clone"
+    (clone / "reproductions").mkdir(parents=True)
+    for path in (real / "reproductions").glob("*.csv"):
+        shutil.copy(path, clone / "reproductions")
+    shutil.copytree(real / "results", clone / "results")
+    shutil.copy(real / "README.md", clone)
+    monkeypatch.setenv("KCC_ROOT", str(clone))
+    return clone
+
+
+def test_a_scratch_directory_inside_the_clone_never_rewrites_the_project_readme(tmp_path,
+                                                                                 monkeypatch):
+    clone = clone_copy(tmp_path, monkeypatch)
+    readme, before = clone / "README.md", (clone / "README.md").read_bytes()
+    reference = contents(clone / "results")
+    scratch = clone / "scratch"
+    scratch.mkdir()
+    runs = pd.read_csv(clone / "results" / "mnist1d.csv", dtype=str, keep_default_na=False)
+    runs[runs["seed"] == "0"].to_csv(scratch / "mnist1d.csv", index=False)
+    assert kcc("tables", "--results-dir", str(scratch)) == 0
+    results.write_tables(results_dir=scratch)
+    assert readme.read_bytes() == before and contents(clone / "results") == reference
+    own = (scratch / "README.md").read_text()  # the scratch directory's own, of its studies only
+    assert BEGIN in own and "[mnist1d](mnist1d.md)" in own and "nielsen_mnist" not in own
+    with pytest.raises(ValueError, match=r"readme=.*nope\.md: no such file"):
+        results.write_tables(results_dir=scratch, readme=clone / "nope.md")
+
+
+def test_kcc_tables_on_the_reference_rewrites_the_project_readmes_section_only(tmp_path,
+                                                                              monkeypatch):
+    clone = clone_copy(tmp_path, monkeypatch)
+    readme = clone / "README.md"
+    head, rest = readme.read_text().split(BEGIN)
+    readme.write_text(f"{head}{BEGIN}\nstale\n{END}{rest.split(END)[1]}")
+    assert results.project_readme() == readme and results.project_readme(clone / "x") is None
+    assert kcc("tables") == 0
+    text = readme.read_text()
+    assert text.startswith(head) and text.endswith(rest.split(END)[1]) and "stale" not in text
+    for study in ("nielsen_mnist", "mnist1d", "transfer"):  # every study, linked into results/
+        assert f"### [{study}](results/{study}.md): " in text
+
+
+# --- figures linked from the pages ---------------------------------------------------------
+
+LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+
+def linked(pages):
+    """Every local file the markdown `pages` link to or show, resolved."""
+    return {(page.parent / target).resolve() for page in pages if page.exists()
+            for target in LINK.findall(page.read_text()) if "://" not in target}
+
+
+def test_a_study_page_links_every_figure_the_study_drew(root):
+    from keras_cnn_course.results.figures import study_figures
+
+    add("up", 0, {"test_accuracy": 99.5})
+    figures = root / "results" / "figures"
+    (figures / "toy").mkdir(parents=True)
+    for name in ("toy/row0-fast.png", "toy/row0-book.png", "toy/row2-fast.png",
+                 "toy/misclassified.png", "toy_curves.png", "toy_extra_curves.png", "sobel.png"):
+        (figures / name).write_bytes(b"\x89PNG")
+    results.write_tables(["toy"])
+    page = (root / "results" / "toy.md").read_text()
+    assert "![toy_curves](figures/toy_curves.png)" in page
+    assert "![misclassified](figures/toy/misclassified.png)" in page
+    assert ("| row0 | [row0-fast.png](figures/toy/row0-fast.png) | "
+            "[row0-book.png](figures/toy/row0-book.png) |") in page
+    assert "| row2 | [row2-fast.png](figures/toy/row2-fast.png) | – |" in page
+    assert "sobel.png" not in page  # not the study's
+    shown = linked([root / "results" / "toy.md"])
+    # every figure but the lecture's; toy_extra_curves.png too, as there is no study toy_extra
+    assert {path.resolve() for path in figures.rglob("*.png")} - shown == {figures / "sobel.png"}
+    names = {path.name for path in study_figures(root / "results", "toy", {"toy", "toy_extra"})}
+    assert "toy_curves.png" in names and "toy_extra_curves.png" not in names  # toy_extra's own
+    readme = (root / "results" / "README.md").read_text()
+    table_end = readme.index("| never |")
+    figure = readme.index("![toy: documented vs measured](figures/toy_vs_documented.png)")
+    assert table_end < figure < readme.index(END)  # right after the table
+
+
+def test_every_committed_figure_is_linked_from_a_page():
+    root = results.repo_root()
+    pages = [*(root / "results").glob("*.md"), root / "README.md", root / "docs" / "lecture.md"]
+    links = linked(pages)
+    figures = {path.resolve() for path in (root / "results" / "figures").rglob("*.png")}
+    assert len(figures) > 30 and sorted(map(str, figures - links)) == []
+    assert [str(path) for path in links if path.suffix == ".png" and not path.exists()] == []

@@ -3,7 +3,7 @@
 import pytest
 
 from keras_cnn_course import results
-from keras_cnn_course.results.tables import study_markdown
+from keras_cnn_course.results.pages import study_markdown
 from keras_cnn_course.results.targets import load_targets, study_targets
 
 DOCUMENTED = """key,study,model,config,metric,value,unit,tolerance,better,source,locator,note
@@ -102,3 +102,19 @@ def test_kcc_compare_prints_the_targets(root, capsys):
     printed = capsys.readouterr().out
     assert "### Targets" in printed
     assert "| best final | fast | 99.5 | >= 99.60 | NOT met |" in printed
+
+
+def test_targets_on_your_directory_are_measured_from_your_runs(root, tmp_path):
+    mine = tmp_path / "mine"
+    add("final", 0, 99.70, 99.6)  # the reference runs every row...
+    add("vote", 0, 99.70, None)
+    add("first", 0, 97.80, 97.9, protocol="book")
+    results.append_run("toy", "final", 0, "fast", {"test_accuracy": 99.40,  # ...you one
+                       "validation_accuracy": 99.5}, wall_seconds=3.0, steps=10, results_dir=mine)
+    table = study_targets("toy", mine)
+    got = dict(zip(table["target"], zip(table["measured"], table["status"])))
+    assert got["best final"] == ("99.4", "NOT met")
+    assert got["vote"] == ("–", "missing")  # you did not run it; the reference's does not count
+    assert got["every row"] == ("1 of 1", "met")  # your rows only: `not run` ones do not count
+    assert got["book rows"] == ("–", "missing")
+    assert "| best final | fast | 99.4 | >= 99.60 | NOT met |" in study_markdown("toy", mine)

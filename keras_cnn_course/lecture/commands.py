@@ -46,6 +46,7 @@ def _stand_in_model(splits, num_images, seed):
 
 
 def run(args):
+    from keras_cnn_course import plots
     from keras_cnn_course.lecture import figures, filters
 
     names = args.only or IMAGE_FIGURES + MODEL_FIGURES
@@ -73,6 +74,6 @@ def run(args):
         makers["feature_maps"] = lambda: figures.feature_maps_figure(model, digit, note)
         makers["filters"] = lambda: figures.first_layer_filters_figure(model, note)
     for name in names:
-        print(figures.save(makers[name](), out / f"{name}.png"))
+        print(plots.save(makers[name](), out / f"{name}.png", dpi=100, tight=False))
     print(f"{len(names)} figures in {time.perf_counter() - started:.1f} s")
     return 0

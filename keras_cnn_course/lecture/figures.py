@@ -1,7 +1,8 @@
 """The figures students look at, drawn from the functions of this package.
 
-Each `*_figure` function returns a matplotlib Figure (no pyplot state, Agg rendering); `save`
-writes it atomically. `kcc figures` (keras_cnn_course.lecture.commands) writes them all.
+Each `*_figure` function returns a matplotlib Figure (no pyplot state, Agg rendering);
+`keras_cnn_course.plots.save` writes it. `kcc figures` (keras_cnn_course.lecture.commands) writes
+them all.
 """
 
 import numpy as np
@@ -14,17 +15,12 @@ from keras_cnn_course.lecture.receptive_field import gradient_support, layer_tab
 from keras_cnn_course.lecture.sampling import max_pool
 
 
-def save(figure, path):
-    """Write a figure as PNG via a temporary file, so a reader never sees half a file."""
-    from keras_cnn_course.data.cache import atomic_path
-
-    for ax in figure.axes:  # unused panels of a grid
+def _hide_unused(figure):
+    """`figure` with the panels of its grid that show nothing hidden."""
+    for ax in figure.axes:
         if not (ax.images or ax.lines):
             ax.set_visible(False)
-
-    with atomic_path(path) as tmp:
-        figure.savefig(tmp, format="png", dpi=100)
-    return path
+    return figure
 
 
 def _grid(rows, cols, size=2.2, title=None):
@@ -52,7 +48,7 @@ def sobel_figure(image):
     for ax, (name, response) in zip(axes.flat[1:], filters.sobel(image, "valid").items()):
         title = {"as printed": "lecture's 2nd kernel as printed\n(last row = first row)"}
         _show(ax, response, title.get(name, name), symmetric=name != "magnitude")
-    return figure
+    return _hide_unused(figure)
 
 
 def gabor_figure(image, wavelength=4.0, orientations=4):
@@ -65,7 +61,7 @@ def gabor_figure(image, wavelength=4.0, orientations=4):
         response = np.hypot(correlate(image, kernel.real, "valid"),
                             correlate(image, kernel.imag, "valid"))
         _show(axes[1, col], response, "|response|", cmap="magma")
-    return figure
+    return _hide_unused(figure)
 
 
 def sliding_figure(positions=((0, 0), (0, 1), (0, 2), (3, 4))):
@@ -88,7 +84,7 @@ def sliding_figure(positions=((0, 0), (0, 1), (0, 2), (3, 4))):
         axes[1, col].imshow(done, cmap="RdBu_r", vmin=-4, vmax=4)
         axes[1, col].add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, ec="red", lw=2))
         axes[1, col].set_title(f"output ({i}, {j}) = {output[i, j]:g}", fontsize=8)
-    return figure
+    return _hide_unused(figure)
 
 
 RF_STACKS = {  # name: list of (kernel, stride, dilation)
@@ -118,7 +114,7 @@ def receptive_field_figure(stacks=RF_STACKS):
         table_rf = layer_table(model)["receptive field"].iloc[-1]
         ax.imshow(mask, cmap="Greens", vmin=0, vmax=1.3)
         ax.set_title(f"{name}\nmeasured {bottom - top + 1}, table {table_rf}", fontsize=8)
-    return figure
+    return _hide_unused(figure)
 
 
 def invariance_figure(image, factors=(2, 4), shifts=range(6)):
@@ -142,7 +138,7 @@ def invariance_figure(image, factors=(2, 4), shifts=range(6)):
     axes[2].legend(fontsize=8)
     for ax in axes[:2]:
         ax.set_xticks([]), ax.set_yticks([])
-    return figure
+    return _hide_unused(figure)
 
 
 def _conv_layers(model):
@@ -171,7 +167,7 @@ def feature_maps_figure(model, digit, note=""):
             _show(axes[row + k // cols, k % cols], np.asarray(fmap[0, ..., k], np.float32),
                   f"{layer.name}:{k}", cmap="viridis")
         row += n_rows
-    return figure
+    return _hide_unused(figure)
 
 
 def first_layer_filters_figure(model, note=""):
@@ -182,4 +178,4 @@ def first_layer_filters_figure(model, note=""):
                          title=f"Learned first-layer filters{note}")
     for k in range(kernel.shape[-1]):
         _show(axes.flat[k], kernel[..., k], str(k), symmetric=True)
-    return figure
+    return _hide_unused(figure)

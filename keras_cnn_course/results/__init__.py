@@ -4,7 +4,7 @@
     if ("mnist_row0_shallow", 0, "fast") not in results.completed("nielsen_mnist"):
         result = fit(...)
         results.append_fit("nielsen_mnist", "mnist_row0_shallow", 0, "fast", result)
-    results.write_tables(["nielsen_mnist"])
+    results.write_tables(["nielsen_mnist"], readme=results.project_readme())  # and README.md
 
 Modules load on first use, so `kcc --help` stays fast.
 """
@@ -16,8 +16,9 @@ _EXPORTS = {
     "results_dir": "documented",
     "append_fit": "runs", "append_run": "runs", "completed": "runs", "environment": "runs",
     "fit_metrics": "runs", "load_runs": "runs", "results_path": "runs", "write_atomic": "runs",
-    "compare": "tables", "failing": "tables", "status": "tables", "study_markdown": "tables",
-    "write_tables": "tables",
+    "compare": "comparison", "failing": "comparison", "is_reference": "comparison",
+    "status": "comparison",
+    "project_readme": "pages", "study_markdown": "pages", "write_tables": "pages",
 }
 __all__ = sorted(_EXPORTS)
 

@@ -3,21 +3,25 @@
 
 def register(subparsers):
     compare = subparsers.add_parser(
-        "compare", help="print documented vs ours and the study's targets; exit 1 if any figure is "
-        "a miss or missing")
+        "compare", help="print documented vs measured (on your --results-dir: the reference and "
+        "yours) and the study's targets; exit 1 if a figure you ran is a miss (on the reference: "
+        "a miss or missing)")
     compare.add_argument("study", nargs="?", help="a study of documented.csv (default: every "
                          "study with a results CSV)")
-    compare.add_argument("--results-dir", help="where <study>.csv lives (default: results/)")
+    compare.add_argument("--results-dir", help="where <study>.csv lives (default: results/, the "
+                         "package's reference results)")
     compare.set_defaults(func=run_compare)
     tables = subparsers.add_parser(
-        "tables", help="regenerate results/<study>.md, figures and the README results section")
+        "tables", help="regenerate <study>.md, figures and README.md of a results directory (and "
+        "the project README's results section when it is the reference, results/)")
     tables.add_argument("studies", nargs="*", help="studies (default: every results CSV)")
-    tables.add_argument("--results-dir", help="where <study>.csv lives (default: results/)")
+    tables.add_argument("--results-dir", help="where <study>.csv lives (default: results/, the "
+                        "package's reference results)")
     tables.set_defaults(func=run_tables)
 
 
 def _studies(args_studies, directory):
-    from keras_cnn_course.results.tables import result_studies
+    from keras_cnn_course.results.pages import result_studies
 
     studies = list(args_studies) or result_studies(directory)
     if not studies:
@@ -27,25 +31,29 @@ def _studies(args_studies, directory):
 
 
 def run_compare(args):
-    from keras_cnn_course.results import tables
+    from keras_cnn_course.results.comparison import compare, failing, is_reference
     from keras_cnn_course.results.documented import load_documented, results_dir
+    from keras_cnn_course.results.markdown import comparison_markdown
     from keras_cnn_course.results.targets import study_targets, targets_markdown
 
     directory, documented = results_dir(args.results_dir), load_documented()
     exit_code = 0
     for study in _studies([args.study] if args.study else [], directory):
-        comparison = tables.compare(study, directory, documented)
-        print(f"## {study}\n\n{tables.comparison_markdown(comparison)}")
+        comparison = compare(study, directory, documented)
+        against = "" if is_reference(directory) else (
+            f"Yours: {directory}; reference: {results_dir()}\n\n")
+        print(f"## {study}\n\n{against}{comparison_markdown(comparison)}")
         print(targets_markdown(study_targets(study, directory, documented), heading="###"))
-        exit_code = max(exit_code, int(tables.failing(comparison)))
+        exit_code = max(exit_code, int(failing(comparison)))
     return exit_code
 
 
 def run_tables(args):
     from keras_cnn_course.results.documented import results_dir
-    from keras_cnn_course.results.tables import write_tables
+    from keras_cnn_course.results.pages import project_readme, write_tables
 
     directory = results_dir(args.results_dir)
-    for path in write_tables(_studies(args.studies, directory), directory):
+    studies = _studies(args.studies, directory)
+    for path in write_tables(studies, directory, readme=project_readme(directory)):
         print(path)
     return 0

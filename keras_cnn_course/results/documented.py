@@ -61,6 +61,12 @@ def study_protocols(study):
     return protocols[protocols["study"] == study]
 
 
+def protocol_rank(study):
+    """A sort key: the study's protocols in their listed order (the default first), then others."""
+    listed = list(study_protocols(study)["protocol"])
+    return lambda protocol: listed.index(protocol) if protocol in listed else len(listed)
+
+
 def undocumented_keys(study):
     """The keys the study measures that have no documented figure (undocumented_keys.csv)."""
     path = repo_root() / "reproductions" / "undocumented_keys.csv"

@@ -1,15 +1,18 @@
 """A study's targets (`reproductions/targets.csv`), measured from its runs: met or NOT met.
 
-The documented figures are judged within a tolerance (tables.status); a target is a sharper line
+The documented figures are judged within a tolerance (comparison.status); a target is a sharper line
 a study sets itself, such as "the final network's best-by-validation figure >= 99.60". One row per
 target: study, protocol, statistic, keys, comparison (>= or <=), threshold, target (its wording).
 The statistics:
 
 - `best_by_validation`, `mean`: that figure of the comparison for one key and protocol;
 - `max_wall_seconds`: the slowest run of one key (time per network);
-- `training_minutes`: the protocol's training wall time (tables.training_time);
+- `training_minutes`: the protocol's training wall time (timing.training_time);
 - `rows_within_tolerance`: the protocol's rows that are `match` or `above`, out of all of them
   (`keys`: `*` for every row, or the keys to count, space-separated); met when all are.
+
+On a student's own results directory every target is measured from their runs: the rows they did
+not run (`not run`) do not count.
 """
 
 import operator
@@ -19,7 +22,8 @@ import pandas as pd
 
 from keras_cnn_course.results.documented import repo_root
 from keras_cnn_course.results.runs import load_runs
-from keras_cnn_course.results.tables import _decimal, compare, number, training_time
+from keras_cnn_course.results.comparison import as_decimal, compare, number
+from keras_cnn_course.results.timing import training_time
 
 COLUMNS = ("study", "protocol", "statistic", "keys", "comparison", "threshold", "target")
 COMPARISONS = {">=": operator.ge, "<=": operator.le}
@@ -61,7 +65,8 @@ def _is_number(text):
 
 def measure(target, comparison, runs, study):
     """(measured text, status) of one target: status is met, NOT met or missing."""
-    rows = comparison[comparison["protocol"] == target.protocol]
+    rows = comparison[(comparison["protocol"] == target.protocol)
+                      & (comparison["status"] != "not run")]
     keys = target.keys.split()
     if target.statistic == "rows_within_tolerance":
         if keys != ["*"]:
@@ -88,14 +93,15 @@ def measure(target, comparison, runs, study):
         text = f"{value:.1f} min" if minutes else "–"
     if pd.isna(value):
         return "–", "missing"
-    met = COMPARISONS[target.comparison](_decimal(value), _decimal(float(target.threshold)))
+    met = COMPARISONS[target.comparison](as_decimal(value), as_decimal(float(target.threshold)))
     return text, "met" if met else "NOT met"
 
 
-def study_targets(study, results_dir=None, documented=None, targets=None):
-    """One row per target of the study: target, protocol, measured, required, status."""
+def study_targets(study, results_dir=None, documented=None, targets=None, *, reference_dir=None):
+    """One row per target of the study, measured from the runs of `results_dir`: target,
+    protocol, measured, required, status."""
     targets = load_targets() if targets is None else targets
-    comparison = compare(study, results_dir, documented)
+    comparison = compare(study, results_dir, documented, reference_dir)
     runs = load_runs(study, results_dir)
     rows = []
     for target in targets[targets["study"] == study].itertuples(index=False):

@@ -1,0 +1,157 @@
+"""Documented vs ours: the comparison of a study's runs with its documented figures, and the
+status rule.
+
+For each documented figure of a study and each protocol our runs used: mean ± std over the runs,
+n, the best-by-validation figure (the metric of the run with the best validation accuracy, ties to
+the later run, as the book picks among its runs), the delta and a status. The status judges the
+best-by-validation figure where the runs record validation accuracy (the rule behind the book's
+figures), otherwise the mean:
+
+- `match`: |ours - documented| <= tolerance (exactly at the tolerance is a match);
+- `above`: better than documented beyond the tolerance (higher for better=higher, lower for
+  better=lower); `miss`: worse beyond it, or any difference beyond it for better=none;
+- `missing`: no run measured it.
+
+That is the comparison of the package's reference results (`results/`, `is_reference`). A
+student's own results directory is compared three-way: the documented figure, the reference's
+figures and theirs, the status judging theirs; a figure they did not run is `not run`, which is
+no failure.
+
+Comparisons use exact decimal arithmetic on the stored numbers, so 99.40 vs 99.60 with tolerance
+0.20 is a match and never flips on binary floating point.
+"""
+
+import math
+import statistics
+from decimal import Decimal
+from pathlib import Path
+
+import pandas as pd
+
+from keras_cnn_course.results.documented import documented_for, protocol_rank
+from keras_cnn_course.results.documented import results_dir as resolve
+from keras_cnn_course.results.runs import load_runs
+
+VALIDATION = "validation_accuracy"
+STATUSES = ("match", "above", "miss", "missing", "not run")
+FAILING = ("miss", "missing")
+
+
+def as_decimal(value):
+    """`value` as the Decimal of its shortest repr (a Decimal stays as it is)."""
+    return value if isinstance(value, Decimal) else Decimal(repr(float(value)))
+
+
+def status(ours, documented, tolerance, better):
+    """match / above / miss for one figure (missing when `ours` is None or NaN)."""
+    if ours is None or (not isinstance(ours, Decimal) and math.isnan(ours)):
+        return "missing"
+    delta = as_decimal(ours) - as_decimal(documented)
+    if abs(delta) <= as_decimal(tolerance):
+        return "match"
+    if better == "higher":
+        return "above" if delta > 0 else "miss"
+    if better == "lower":
+        return "above" if delta < 0 else "miss"
+    return "miss"
+
+
+def is_reference(results_dir=None):
+    """True when `results_dir` is the package's reference results, <repo root>/results (None is)."""
+    return _same(resolve(results_dir), resolve(None))
+
+
+def is_three_way(results_dir=None, reference_dir=None):
+    """True when `results_dir` is not `reference_dir` (default: the package's reference results),
+    so that `compare` sets the reference's figures beside its own."""
+    return not _same(resolve(results_dir), resolve(reference_dir))
+
+
+def _same(one, other):
+    return Path(one).resolve() == Path(other).resolve()
+
+
+def compare(study, results_dir=None, documented=None, reference_dir=None):
+    """One row per (documented figure, protocol) with the figures of `results_dir`, delta and
+    status (a DataFrame).
+
+    When `results_dir` is not `reference_dir` (default: the package's reference results), the
+    comparison is three-way: each row also has the reference's n, mean, std and best by
+    validation (`reference_n`, ...), the rows are the protocols either one ran, and the status
+    of a row without a run of yours is `not run`.
+    """
+    directory, reference = resolve(results_dir), resolve(reference_dir)
+    figures = documented_for(study, documented)
+    runs = load_runs(study, directory)
+    three_way = is_three_way(directory, reference)
+    reference_runs = load_runs(study, reference) if three_way else runs.iloc[0:0]
+    rows, rank = [], protocol_rank(study)
+    for figure in figures.itertuples(index=False):
+        mine, theirs = _measuring(runs, figure), _measuring(reference_runs, figure)
+        protocols = sorted(dict.fromkeys([*theirs["protocol"], *mine["protocol"]]), key=rank)
+        for protocol in protocols or [""]:
+            rows.append(_compare_one(figure, mine[mine["protocol"] == protocol], protocol,
+                                     theirs[theirs["protocol"] == protocol] if three_way else None))
+    return pd.DataFrame(rows)
+
+
+def _measuring(runs, figure):
+    """The runs that measure the figure: its key, with a value of its metric."""
+    runs = runs[runs["key"] == figure.key]
+    return runs[runs[figure.metric].notna()] if figure.metric in runs.columns else runs.iloc[0:0]
+
+
+def _compare_one(figure, runs, protocol, reference=None):
+    """One row of the comparison; with `reference` (runs) a three-way one."""
+    row = {"key": figure.key, "model": figure.model, "metric": figure.metric, "unit": figure.unit,
+           "protocol": protocol, "documented": figure.value, "tolerance": figure.tolerance,
+           "better": figure.better}
+    if reference is not None:
+        theirs = _floats(_summary(figure, reference))
+        row |= {f"reference_{name}": value for name, value in theirs.items()}
+    figures = _summary(figure, runs)
+    best, mean = figures["best_by_validation"], figures["mean"]
+    judged = mean if best is None else best
+    verdict = status(judged, figure.value, figure.tolerance, figure.better)
+    if reference is not None and verdict == "missing":
+        verdict = "not run"
+    delta = None if judged is None else judged - as_decimal(figure.value)
+    return row | _floats(figures) | {
+        "delta": _float(delta), "status": verdict, "source": f"{figure.source}: {figure.locator}",
+        "note": figure.note}
+
+
+def _summary(figure, runs):
+    """n, and the mean, std and best by validation (Decimals, None if none) of the figure's
+    metric over the runs."""
+    values = [as_decimal(v) for v in runs[figure.metric]] if len(runs) else []
+    best = None
+    if VALIDATION in runs.columns and runs[VALIDATION].notna().any():
+        # the run with the best validation accuracy, ties to the later run (training.selection)
+        best = values[max(runs[VALIDATION].reset_index(drop=True).dropna().items(),
+                          key=lambda item: (item[1], item[0]))[0]]
+    return {"n": len(values), "mean": statistics.mean(values) if values else None,
+            "std": statistics.stdev(values) if len(values) > 1 else None,
+            "best_by_validation": best}
+
+
+def _floats(summary):
+    return {name: value if name == "n" else _float(value) for name, value in summary.items()}
+
+
+def _float(value):
+    return float("nan") if value is None else float(value)
+
+
+def failing(comparison):
+    """True when any row is a miss or missing (what `kcc compare` exits 1 on); a `not run` row
+    (a figure you did not run) does not fail."""
+    return bool(comparison["status"].isin(FAILING).any())
+
+
+def number(value, signed=False):
+    """A figure for a table: up to 3 decimals, trailing zeros dropped, "–" when absent."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    text = f"{value:+.3f}" if signed else f"{value:.3f}"
+    return text.rstrip("0").rstrip(".")

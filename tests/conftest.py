@@ -1,4 +1,7 @@
+"""Fixtures several test files share."""
+
 import os
+import shutil
 
 import pytest
 
@@ -14,3 +17,23 @@ def offline_pip(monkeypatch, tmp_path):
     monkeypatch.setenv("PIP_FIND_LINKS", str(tmp_path / "no-wheels"))
     for name in ("PIP_EXTRA_INDEX_URL", "PIP_NO_INDEX"):
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def results_copy(tmp_path):
+    """A copy of the committed results/ (real runs), never the committed files themselves."""
+    from keras_cnn_course.results.documented import repo_root
+
+    target = tmp_path / "results"
+    shutil.copytree(repo_root() / "results", target)
+    return target
+
+
+@pytest.fixture
+def restore_op_determinism():
+    """A seeded recipe enables TF op determinism process-wide: switch it off after the test, so
+    that other test files are unaffected."""
+    yield
+    from tensorflow.python.framework import config  # the only switch back; tests only
+
+    config.disable_op_determinism()

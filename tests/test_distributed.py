@@ -36,7 +36,7 @@ TRAIN_SCRIPT = textwrap.dedent("""
     strategy = choose_strategy(2 if mode == "reference" else None)  # before TF initialises
     import keras, numpy as np, tensorflow as tf
     from keras_cnn_course.models import get_model
-    from reproductions.nielsen_mnist import FINAL
+    from reproductions.nielsen_mnist.rows import FINAL
 
     rng = np.random.default_rng(0)
     x, y = rng.random((448, 28, 28, 1), dtype=np.float32), rng.integers(0, 10, 448)

@@ -11,12 +11,7 @@ from reproductions import mnist1d
 from reproductions.mnist1d import runner as mnist1d_runner
 
 
-@pytest.fixture(autouse=True)
-def restore_op_determinism():
-    yield
-    from tensorflow.python.framework import config  # the only switch back; tests only
-
-    config.disable_op_determinism()
+pytestmark = pytest.mark.usefixtures("restore_op_determinism")
 
 
 def documented():

@@ -10,13 +10,7 @@ from keras_cnn_course.training.multi_seed import (Copy, build_copy, copies_datas
                                                   train_copies, vectorise)
 
 
-@pytest.fixture(autouse=True)
-def restore_op_determinism():
-    """train_copies(deterministic recipe) enables TF op determinism process-wide; undo it."""
-    yield
-    from tensorflow.python.framework import config  # the only switch back; tests only
-
-    config.disable_op_determinism()
+pytestmark = pytest.mark.usefixtures("restore_op_determinism")
 
 
 @pytest.fixture(scope="module")

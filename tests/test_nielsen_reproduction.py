@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from keras_cnn_course import data, plots, results
+from keras_cnn_course import plots, results
 from keras_cnn_course.results import comparison
 from keras_cnn_course.models import get_model
 from reproductions import nielsen_mnist, study

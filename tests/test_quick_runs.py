@@ -2,25 +2,15 @@
 refused at start (one line, exit 2) before anything is trained or written."""
 
 import argparse
-import shutil
 
 import numpy as np
 import pytest
 
 from keras_cnn_course import data
-from keras_cnn_course.results.documented import repo_root
 from reproductions import mnist1d, nielsen_mnist, study, transfer
 from reproductions.mnist1d import runner as mnist1d_runner
 from reproductions.nielsen_mnist import runner as nielsen_runner
 from reproductions.transfer import runner as transfer_runs
-
-
-@pytest.fixture
-def copy(tmp_path):
-    """A copy of the committed results/ (real runs), never the committed files themselves."""
-    target = tmp_path / "results"
-    shutil.copytree(repo_root() / "results", target)
-    return target
 
 
 @pytest.fixture
@@ -44,14 +34,14 @@ def snapshot(directory):
     (mnist1d.main, "mnist1d", ["--rows", "cnn"]),
     (transfer.main, "transfer", ["--rows", "photos"]),
 ])
-def test_quick_is_refused_where_real_runs_are(copy, nothing_trains, capsys, main, module, argv):
-    before = snapshot(copy)
-    assert main(["--quick", *argv, "--results-dir", str(copy)]) == 2
+def test_quick_is_refused_where_real_runs_are(results_copy, nothing_trains, capsys, main, module, argv):
+    before = snapshot(results_copy)
+    assert main(["--quick", *argv, "--results-dir", str(results_copy)]) == 2
     err = capsys.readouterr().err
-    assert err.startswith(f"reproductions.{module}: --quick --results-dir {copy}: it holds real "
+    assert err.startswith(f"reproductions.{module}: --quick --results-dir {results_copy}: it holds real "
                           "results (")
     assert "mnist1d.csv, nielsen_mnist.csv" in err and err.count("\n") == 1
-    assert snapshot(copy) == before
+    assert snapshot(results_copy) == before
 
 
 def test_a_real_run_is_refused_where_quick_results_are(tmp_path, nothing_trains, capsys):
@@ -62,29 +52,29 @@ def test_a_real_run_is_refused_where_quick_results_are(tmp_path, nothing_trains,
             in capsys.readouterr().err)
 
 
-def test_a_quick_directory_is_marked_and_can_be_reused(tmp_path, copy):
+def test_a_quick_directory_is_marked_and_can_be_reused(tmp_path, results_copy):
     fresh = tmp_path / "fresh"
     assert study.results_directory(fresh, quick=True) == fresh
     assert (fresh / ".quick").is_file()
     (fresh / "nielsen_mnist.csv").write_text("key,seed,protocol\n")
     assert study.results_directory(fresh, quick=True) == fresh  # its own CSVs: reused
-    assert study.results_directory(copy, quick=False) == copy
+    assert study.results_directory(results_copy, quick=False) == results_copy
     with pytest.raises(ValueError, match="holds real results"):
-        study.results_directory(copy, quick=True)
-    assert not (copy / ".quick").exists()
+        study.results_directory(results_copy, quick=True)
+    assert not (results_copy / ".quick").exists()
 
 
-def test_a_quick_benchmark_never_replaces_the_real_one(copy, monkeypatch, capsys):
+def test_a_quick_benchmark_never_replaces_the_real_one(results_copy, monkeypatch, capsys):
     from reproductions.bench import run as bench
 
     def measured(args):
         raise AssertionError("the benchmark started")
 
     monkeypatch.setattr(bench, "run_bench", measured)
-    before = snapshot(copy)
-    assert bench.main(["--quick", "--results-dir", str(copy)]) == 2
+    before = snapshot(results_copy)
+    assert bench.main(["--quick", "--results-dir", str(results_copy)]) == 2
     assert "holds real results" in capsys.readouterr().err
-    assert snapshot(copy) == before
+    assert snapshot(results_copy) == before
 
 
 def test_a_vote_over_predictions_of_another_test_set_says_so(tmp_path):

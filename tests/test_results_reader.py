@@ -12,14 +12,6 @@ from keras_cnn_course.results.documented import repo_root
 STUDY = "nielsen_mnist"
 
 
-@pytest.fixture
-def copy(tmp_path):
-    """A copy of the committed results/ (never the committed files themselves)."""
-    target = tmp_path / "results"
-    shutil.copytree(repo_root() / "results", target)
-    return target
-
-
 def edit(directory, change):
     """Rewrite <study>.csv cell by cell as text: `change(frame)` edits a frame of strings."""
     path = directory / f"{STUDY}.csv"
@@ -59,18 +51,18 @@ def test_every_committed_results_csv_loads_and_compares():
         assert not runs.duplicated(["key", "seed", "protocol"]).any()
 
 
-def test_a_value_with_a_percent_sign_names_file_line_column_and_value(copy, capsys):
-    path = edit(copy, set_cell("mnist_row3_dbl_conv_relu", 1, "test_accuracy", "99.5%"))
+def test_a_value_with_a_percent_sign_names_file_line_column_and_value(results_copy, capsys):
+    path = edit(results_copy, set_cell("mnist_row3_dbl_conv_relu", 1, "test_accuracy", "99.5%"))
     line = row_of(pd.read_csv(path, dtype=str), "mnist_row3_dbl_conv_relu", 1) + 2
-    message = refused(copy, f"{path}: line {line}, column test_accuracy: metric "
+    message = refused(results_copy, f"{path}: line {line}, column test_accuracy: metric "
                       "test_accuracy='99.5%' must be a raw number, without a unit or %", capsys)
     assert message.startswith(str(path))
 
 
-def test_a_fraction_among_percentages_is_refused_not_averaged(copy, capsys):
+def test_a_fraction_among_percentages_is_refused_not_averaged(results_copy, capsys):
     # once read as 66.497 ± 56.729 and still a "match" (judged by the best-validated run)
-    edit(copy, set_cell("mnist_row3_dbl_conv_relu", 1, "test_accuracy", "0.9924"))
-    refused(copy, "column test_accuracy: metric test_accuracy=0.9924 looks like a fraction",
+    edit(results_copy, set_cell("mnist_row3_dbl_conv_relu", 1, "test_accuracy", "0.9924"))
+    refused(results_copy, "column test_accuracy: metric test_accuracy=0.9924 looks like a fraction",
             capsys)
 
 
@@ -84,43 +76,43 @@ def test_a_fraction_among_percentages_is_refused_not_averaged(copy, capsys):
     ("epochs", "12.5", "epochs 12.5 must be an integer >= 0"),
     ("wall_seconds", "12 s", "wall_seconds '12 s' must be a finite number >= 0"),
 ])
-def test_bad_cells_are_refused_by_the_writers_rules(copy, capsys, column, value, expected):
-    edit(copy, set_cell("mnist_row0_shallow", 2, column, value))
-    refused(copy, f"column {column}: {expected}", capsys)
+def test_bad_cells_are_refused_by_the_writers_rules(results_copy, capsys, column, value, expected):
+    edit(results_copy, set_cell("mnist_row0_shallow", 2, column, value))
+    refused(results_copy, f"column {column}: {expected}", capsys)
 
 
-def test_a_duplicated_row_is_refused_not_counted_twice(copy, capsys):
+def test_a_duplicated_row_is_refused_not_counted_twice(results_copy, capsys):
     def duplicate(frame):
         index = row_of(frame, "mnist_row6_double_fc_dropout", 4)
         return pd.concat([frame, frame.loc[[index]]], ignore_index=True)
 
-    path = edit(copy, duplicate)
+    path = edit(results_copy, duplicate)
     index = row_of(pd.read_csv(path, dtype=str), "mnist_row6_double_fc_dropout", 4)
-    refused(copy, f"line {len(pd.read_csv(path)) + 1} repeats line {index + 2} "
+    refused(results_copy, f"line {len(pd.read_csv(path)) + 1} repeats line {index + 2} "
             "(key=mnist_row6_double_fc_dropout, seed=4, protocol=fast)", capsys)
 
 
-def test_an_unknown_key_or_a_protocol_typo_is_refused_not_dropped(copy, capsys):
-    edit(copy, set_cell("mnist_row3_dbl_conv_relu", 0, "key", "mnist_row3_dbl_conv_reul"))
-    refused(copy, "column key: key 'mnist_row3_dbl_conv_reul' is not one of the nielsen_mnist "
+def test_an_unknown_key_or_a_protocol_typo_is_refused_not_dropped(results_copy, capsys):
+    edit(results_copy, set_cell("mnist_row3_dbl_conv_relu", 0, "key", "mnist_row3_dbl_conv_reul"))
+    refused(results_copy, "column key: key 'mnist_row3_dbl_conv_reul' is not one of the nielsen_mnist "
             "study's", capsys)
-    shutil.copy(repo_root() / "results" / f"{STUDY}.csv", copy)
-    edit(copy, set_cell("mnist_row3_dbl_conv_relu", 0, "protocol", "Fast"))
-    refused(copy, "column protocol: protocol 'Fast' is not one of the nielsen_mnist study's "
+    shutil.copy(repo_root() / "results" / f"{STUDY}.csv", results_copy)
+    edit(results_copy, set_cell("mnist_row3_dbl_conv_relu", 0, "protocol", "Fast"))
+    refused(results_copy, "column protocol: protocol 'Fast' is not one of the nielsen_mnist study's "
             "['fast', 'book']", capsys)
 
 
-def test_a_bad_column_name_or_a_missing_fixed_column_is_refused(copy, capsys):
-    edit(copy, lambda frame: frame.rename(columns={"parameters": "Parameters"}))
-    refused(copy, "line 1, column Parameters: metric name 'Parameters' must be snake_case", capsys)
-    edit(copy, lambda frame: frame.drop(columns="protocol"))
-    refused(copy, "line 1 lacks the columns ['protocol']", capsys)
+def test_a_bad_column_name_or_a_missing_fixed_column_is_refused(results_copy, capsys):
+    edit(results_copy, lambda frame: frame.rename(columns={"parameters": "Parameters"}))
+    refused(results_copy, "line 1, column Parameters: metric name 'Parameters' must be snake_case", capsys)
+    edit(results_copy, lambda frame: frame.drop(columns="protocol"))
+    refused(results_copy, "line 1 lacks the columns ['protocol']", capsys)
 
 
-def test_what_the_reader_refuses_the_writer_refuses_too(copy):
+def test_what_the_reader_refuses_the_writer_refuses_too(results_copy):
     def add(key="mnist_row0_shallow", seed=9, protocol="fast", **metrics):
         results.append_run(STUDY, key, seed, protocol, metrics or {"test_accuracy": 97.0},
-                           wall_seconds=1.0, results_dir=copy, command="python -m x")
+                           wall_seconds=1.0, results_dir=results_copy, command="python -m x")
 
     for arguments, message in [
         (dict(key="mnist_row0_shalow"), "key 'mnist_row0_shalow' is not one of"),
@@ -132,7 +124,7 @@ def test_what_the_reader_refuses_the_writer_refuses_too(copy):
         with pytest.raises(ValueError, match=message):
             add(**arguments)
     add()  # and what it writes reads back
-    assert ("mnist_row0_shallow", 9, "fast") in results.completed(STUDY, copy)
+    assert ("mnist_row0_shallow", 9, "fast") in results.completed(STUDY, results_copy)
 
 
 def test_every_key_a_reproduction_writes_is_known_to_its_study():

@@ -14,13 +14,7 @@ import pytest
 from keras_cnn_course.training import Recipe, best_index, select_epoch, selected_metrics
 
 
-@pytest.fixture(autouse=True)
-def restore_op_determinism():
-    """fit(seed=...) enables TF op determinism process-wide; keep other test files unaffected."""
-    yield
-    from tensorflow.python.framework import config  # the only switch back; tests only
-
-    config.disable_op_determinism()
+pytestmark = pytest.mark.usefixtures("restore_op_determinism")
 
 
 def tiny_data(n=96, seed=0):

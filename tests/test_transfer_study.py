@@ -72,7 +72,7 @@ def test_missing_apt_is_a_clear_error(tmp_path, monkeypatch):
 
 def test_the_photo_predictions_csv_is_checked_by_line_and_column(tmp_path):
     from keras_cnn_course.results.documented import repo_root
-    from reproductions.transfer import read_predictions
+    from reproductions.transfer.report import read_predictions
 
     committed = repo_root() / "results" / "transfer_photo_predictions.csv"
     assert len(read_predictions(committed)) == 186

@@ -10,8 +10,6 @@ Importing it registers the `nielsen_mnist` builder with TensorFlow Datasets.
 
 import difflib
 
-import difflib
-
 from keras_cnn_course.data.augment import augmentation
 from keras_cnn_course.data.cache import ChecksumError, cache_dir
 from keras_cnn_course.data.expand import expand_mnist

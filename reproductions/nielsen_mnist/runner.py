@@ -158,7 +158,7 @@ def finish(context):
     final = study.Run(ENSEMBLE[0], 0, protocol)
     saved = context.run_dir(final) / "model.keras"
     if final.name in context.trained and saved.exists():
-        weights = load_model(saved).get_layer("conv1").get_weights()[0]
+        weights = load_model(saved, compile=False).get_layer("conv1").get_weights()[0]
         plots.first_layer_filters(weights, final_net_figure(context, "first_layer_filters"),
                                   title=f"{ROWS[final.row].model}: the 20 learned 5×5 filters of "
                                   "conv1 (seed 0)")

@@ -68,7 +68,7 @@ def learning_curve(table, path):
     fashion_axis.set_xlabel("training images")
     fashion_axis.set_title("Fashion-MNIST (test on 2,000)")
     fashion_axis.legend()
-    plots.save(figure, path)
+    plots.save(figure, path, dpi=100, tight=False)
 
 
 def photo_grid(predictions, path, cache_dir=None, count=24):
@@ -89,7 +89,7 @@ def photo_grid(predictions, path, cache_dir=None, count=24):
         axis.set_title(f"{row.frozen}" + ("" if right else f"\n(is {row.label})"), fontsize=9,
                        color="black" if right else "red")
     figure.suptitle("Out-of-fold predictions, frozen ImageNet features + new last layer")
-    plots.save(figure, path)
+    plots.save(figure, path, dpi=100, tight=False)
 
 
 def report(results_dir, cache_dir=None):

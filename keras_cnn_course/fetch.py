@@ -5,6 +5,7 @@ a hard time limit; apt gets short network timeouts, one retry, and is stopped on
 has not grown for FETCH_TIMEOUT seconds. No TensorFlow import.
 """
 
+import hashlib
 import re
 import subprocess
 import sys
@@ -105,3 +106,12 @@ def _tree_size(directory):
         except OSError:
             pass
     return total
+
+
+def sha256_file(path):
+    """The sha256 of a file, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

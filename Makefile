@@ -10,9 +10,8 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 
 install: $(VENV)/.installed
 
-# One TensorFlow distribution: a venv made by an earlier version holds tensorflow-cpu, which
-# shares the tensorflow/ directory with tensorflow, so both go before tensorflow is installed.
-# (tensorflow-cpu was not measured faster to install: 121 s against 86 s for tensorflow.)
+# One TensorFlow distribution, tensorflow (docs/install.md): a venv made by an earlier version holds
+# tensorflow-cpu, which shares the tensorflow/ directory with it, so both go before the install.
 $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	if $(PY) -m pip show --quiet tensorflow-cpu >/dev/null 2>&1; then \

@@ -261,6 +261,15 @@ def test_layer_names_are_stable_and_hierarchical(model):
     assert model.get_layer("block6d_dwconv").kernel_size == (5, 5)
 
 
+def test_torch_names_are_read_from_the_models_layers(model):
+    pairs = list(weights.torch_names(model))
+    assert len(pairs) == 99 and pairs[:2] == [("stem_conv", "_conv_stem"), ("stem_bn", "_bn0")]
+    assert ("block1a_dwconv", "_blocks.0._depthwise_conv") in pairs  # no expansion in stage 1
+    assert ("block2a_expand_conv", "_blocks.1._expand_conv") in pairs
+    assert ("block7a_project_bn", "_blocks.15._bn2") in pairs and pairs[-1] == ("predictions", "_fc")
+    assert all(model.get_layer(name).weights for name, _ in pairs)
+
+
 def test_feature_extractor_shapes():
     model = efficientnet_lite0(include_top=False, input_shape=(96, 128, 3))
     assert model.output_shape == (None, 3, 4, 1280)

@@ -32,8 +32,14 @@ CUSTOM_OBJECTS = ("keras_cnn_course.models.layers", "keras_cnn_course.models.byt
 
 
 def _load(name):
-    module = importlib.import_module(f"{__name__}.{(SOURCES | HELPERS)[name]}")
-    return getattr(module, name)
+    source = (SOURCES | HELPERS)[name]
+    module = importlib.import_module(f"{__name__}.{source}")
+    # Importing the module `models.unet` set this package's attribute `unet` to it: here the
+    # names of the module's factories mean the factories.
+    for factory in [*SOURCES, *HELPERS]:
+        if (SOURCES | HELPERS)[factory] == source:
+            globals()[factory] = getattr(module, factory)
+    return globals()[name]
 
 
 def __getattr__(attr):

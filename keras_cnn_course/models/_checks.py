@@ -69,7 +69,8 @@ def classifier(*, include_top, pooling, classes):
     if pooling not in POOLING_MODES:
         raise ValueError(f"`pooling` must be one of {POOLING_MODES}; received pooling={pooling!r}.")
     if include_top not in (True, False):
-        raise ValueError(f"`include_top` must be True or False; received include_top={include_top!r}.")
+        raise ValueError("`include_top` must be True or False; "
+                         f"received include_top={include_top!r}.")
     if include_top:
         positive_int("classes", classes)
 

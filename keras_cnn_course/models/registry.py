@@ -53,10 +53,10 @@ ENTRIES = {  # in the order of the lecture
         "alexnet": 62_378_344, "alexnet_grouped": 60_965_224}),
     **_entries("vgg", "classifier", (224, 224, 3), {
         "vgg11": 132_863_336, "vgg13": 133_047_848}),
-    **_entries("vgg", "classifier", (224, 224, 3), {
-        "vgg16": 138_357_544}, weights=IMAGENET, preprocess="keras.applications.vgg16:preprocess_input"),
-    **_entries("vgg", "classifier", (224, 224, 3), {
-        "vgg19": 143_667_240}, weights=IMAGENET, preprocess="keras.applications.vgg19:preprocess_input"),
+    **_entries("vgg", "classifier", (224, 224, 3), {"vgg16": 138_357_544}, weights=IMAGENET,
+               preprocess="keras.applications.vgg16:preprocess_input"),
+    **_entries("vgg", "classifier", (224, 224, 3), {"vgg19": 143_667_240}, weights=IMAGENET,
+               preprocess="keras.applications.vgg19:preprocess_input"),
     **_entries("efficientnet_lite", "classifier", (224, 224, 3), {
         "efficientnet_lite0": 4_694_024}, weights=IMAGENET,
         preprocess="keras_cnn_course.transfer.imagenet:preprocess_input"),
@@ -104,7 +104,8 @@ def list_models(pattern=None, *, weights=None):
         raise ValueError(f"`weights` must be None or 'imagenet' (the only published weights "
                          f"here); received weights={weights!r}.")
     if pattern is not None and not isinstance(pattern, str):
-        raise ValueError(f"`pattern` must be a string such as 'vgg*'; received pattern={pattern!r}.")
+        raise ValueError("`pattern` must be a string such as 'vgg*'; "
+                         f"received pattern={pattern!r}.")
     if pattern and not any(char in pattern for char in "*?["):
         pattern = f"*{pattern}*"
     return [name for name, item in ENTRIES.items()

@@ -56,9 +56,10 @@ def check_weights(network, weights):
     if weights is None or weights in available:
         return
     if weights == "imagenet":
+        published = ", ".join(registry.list_models(weights="imagenet"))
         raise ValueError(f"weights='imagenet': {network} has no published ImageNet weights "
-                         f"(these networks have: {', '.join(registry.list_models(weights='imagenet'))}"
-                         f"); use weights=None or the path of a weights file saved from {network}.")
+                         f"(these networks have: {published}); use weights=None or the path of "
+                         f"a weights file saved from {network}.")
     accepted = f"None, {', '.join(map(repr, available))}, " if available else "None or "
     if not isinstance(weights, (str, os.PathLike)):
         raise ValueError(f"`weights` must be {accepted}the path of a `.weights.h5` file saved "

@@ -47,6 +47,7 @@ def test_reference_is_read_from_the_source_as_python_reads_the_docstring(name):
     lines = inspect.getdoc(models.MODELS[name]).splitlines()
     start = next(i for i, line in enumerate(lines) if line.strip().startswith("Reference:"))
     assert registry.reference(name).startswith(lines[start].strip()[len("Reference:"):].strip())
+    assert registry.ENTRIES[name].reference == registry.reference(name)
 
 
 @pytest.mark.parametrize("name", list(registry.ENTRIES))

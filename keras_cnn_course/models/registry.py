@@ -29,6 +29,11 @@ class Entry:
     weights: tuple = ()  # published weights it loads: ("imagenet",) or none
     preprocess: str = ""  # "module:function" mapping RGB in [0, 255] to what those weights expect
 
+    @property
+    def reference(self):
+        """The `Reference:` line of the factory's docstring."""
+        return reference(self.name)
+
 
 def _entries(module, kind, input_shape, counts, **extra):
     return {name: Entry(name, module, kind, input_shape, params, **extra)

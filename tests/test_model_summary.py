@@ -116,7 +116,7 @@ def test_kcc_summary_unknown_model_suggests_names(capsys):
 
 
 def test_kcc_models_lists_every_factory_with_its_reference(capsys):
-    assert main(["models", "--no-params"]) == 0
+    assert main(["models"]) == 0
     out = capsys.readouterr().out
     from keras_cnn_course.models import SOURCES
     for name in SOURCES:

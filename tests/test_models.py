@@ -16,12 +16,11 @@ import pandas as pd
 import pytest
 
 from keras_cnn_course import models
-from keras_cnn_course.models import SOURCES, book_l2, get_model
+from keras_cnn_course.models import SOURCES, book_l2, get_model, registry
 from keras_cnn_course.results.documented import study_file
 from keras_cnn_course.training.fused_adam import FusedAdam
 
 DOCUMENTED = study_file("documented.csv")
-KERAS_APPLICATIONS = {"mobilenet_v2", "resnet50", "xception", "efficientnet_b0"}  # transfer issue
 
 # Small inputs (and widths) for forward passes; the count tests use the documented shapes.
 # The big classifiers run without their 4096-wide top (it is counted at the documented shape).
@@ -31,15 +30,18 @@ SMALL = {
     "alexnet_grouped": {"input_shape": (67, 67, 3), **FEATURES},
     **{f"vgg{n}": {"input_shape": (32, 32, 3), **FEATURES} for n in (11, 13, 16, 19)},
     "unet": {"input_shape": (188, 188, 1), "filters": 2},
-    "unet_same": {"input_shape": (32, 32, 3), "filters": 2, "num_classes": 3},
+    "unet_same": {"input_shape": (32, 32, 3), "filters": 2, "classes": 3},
     "fcn": {"input_shape": (32, 32, 3), "filters": (4, 8, 8)},
-    "efficientnet_lite0": {"input_shape": (64, 64, 3), "num_classes": 7},
+    "efficientnet_lite0": {"input_shape": (64, 64, 3), "classes": 7},
 }
+# keras.applications' own networks: built (and their counts checked) once, at their defaults.
+KERAS_APPLICATIONS = [name for name in SOURCES if registry.ENTRIES[name].module == "applications"]
+OURS = [name for name in SOURCES if name not in KERAS_APPLICATIONS]
 
 
 def documented_counts():
     table = pd.read_csv(DOCUMENTED, keep_default_na=False)
-    rows = table[(table.study == "params") & ~table.model.isin(KERAS_APPLICATIONS)]
+    rows = table[table.study == "params"]
     return [pytest.param(row.model, json.loads(row.config or "{}"), int(row.value), id=row.key)
             for row in rows.itertuples()]
 
@@ -60,6 +62,30 @@ def build():
     keras.backend.clear_session()
 
 
+def test_registered_counts_are_the_built_networks():
+    """The registry's metadata (what `kcc models` lists without building) is what the factories
+    build at their defaults; networks with a documented count are built by the test below."""
+    documented = {param.values[0]: param.values[2] for param in documented_counts()
+                  if not param.values[1]}
+    # Every VGG has VGG-16's 7x7x512 -> 4096 -> 4096 -> 1000 top: build vgg11 and vgg13 without
+    # it (9 M parameters instead of 133 M, seconds less on a shared CPU).
+    vgg_top = documented["vgg16"] - next(param.values[2] for param in documented_counts()
+                                         if param.id == "params_vgg16_notop")
+    for name, item in registry.ENTRIES.items():
+        if name in documented:
+            assert item.params == documented[name], name
+        elif name in ("vgg11", "vgg13"):
+            model = get_model(name, include_top=False)
+            assert (item.params, item.input_shape) == (model.count_params() + vgg_top,
+                                                      model.input_shape[1:]), name
+        else:
+            model = get_model(name)
+            assert (item.params, item.input_shape) == (model.count_params(),
+                                                      model.input_shape[1:]), name
+            del model
+            keras.backend.clear_session()
+
+
 def test_documented_counts_cover_the_zoo():
     documented = {param.values[0] for param in documented_counts()}
     assert {"nielsen_double_fc_dropout", "mnist1d_cnn", "lenet5", "alexnet_grouped", "vgg16",
@@ -73,9 +99,11 @@ def test_parameter_count_is_the_documented_figure(build, name, config, expected)
     model = build(name, **config)
     counted = model.get_layer(layer).count_params() if layer else model.count_params()
     assert counted == expected
+    if not config and not layer:  # the defaults: what the registry lists without building
+        assert model.input_shape[1:] == registry.ENTRIES[name].input_shape
 
 
-@pytest.mark.parametrize("name", SOURCES)
+@pytest.mark.parametrize("name", OURS)
 def test_every_model_builds_runs_and_names_its_layers_stably(name):
     kwargs = SMALL.get(name, {})
     model = get_model(name, **kwargs)
@@ -92,13 +120,13 @@ def test_every_model_builds_runs_and_names_its_layers_stably(name):
     keras.backend.clear_session()
 
 
-@pytest.mark.parametrize("name", SOURCES)
+@pytest.mark.parametrize("name", OURS)
 def test_predictions_stay_float32_under_mixed_precision(name):
     """Keras' mixed precision guide: a bfloat16 softmax rounds 0.99 to 0.9883 or 0.9922."""
     kwargs = {**SMALL.get(name, {}), "include_top": True}
     kwargs.pop("pooling", None)
     if name.startswith(("alexnet", "vgg")):  # a 1,000-class 4096-wide top: small classes suffice
-        kwargs["num_classes"] = 3
+        kwargs["classes"] = 3
     previous = keras.config.dtype_policy()
     keras.config.set_dtype_policy("mixed_bfloat16")
     try:
@@ -221,7 +249,9 @@ def test_unknown_model_lists_close_matches():
 
 
 @pytest.mark.parametrize("name, kwargs, argument", [
-    ("lenet5", {"num_classes": 0}, "num_classes=0"),
+    ("lenet5", {"classes": 0}, "classes=0"),
+    ("vgg16", {"classes": "ten"}, "classes='ten'"),
+    ("lenet5", {"include_top": "yes"}, "include_top='yes'"),
     ("vgg16", {"input_shape": (0, 224, 3)}, "input_shape=(0, 224, 3)"),
     ("vgg11", {"input_shape": (224, 3)}, "input_shape=(224, 3)"),
     ("unet", {"filters": -1}, "filters=-1"),

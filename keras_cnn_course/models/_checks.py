@@ -1,6 +1,5 @@
 """Argument checks shared by the model factories: fail early, name the argument, quote the value."""
 
-import difflib
 import numbers
 
 POOLING_MODES = (None, "avg", "max")
@@ -32,8 +31,20 @@ def rate(name, value):
     return float(value)
 
 
-def input_shape(value, *, ndim, default):
-    """Check an `input_shape` (without the batch axis): `ndim` entries, positive sizes or None."""
+def input_shape(value, *, ndim, default, input_tensor=None):
+    """Check an `input_shape` (without the batch axis): `ndim` entries, positive sizes or None.
+
+    With an `input_tensor` and no `input_shape`, the tensor's shape is the input shape."""
+    if input_tensor is not None:
+        tensor_shape = getattr(input_tensor, "shape", None)
+        if tensor_shape is None:
+            raise ValueError("`input_tensor` must be a tensor (e.g. keras.Input(...) or a layer's "
+                             f"output); received input_tensor={input_tensor!r}.")
+        tensor_shape = tuple(tensor_shape)[1:]
+        if value is not None and tuple(value) != tensor_shape:
+            raise ValueError(f"input_shape={value!r} does not match input_tensor's shape "
+                             f"{tensor_shape} (without the batch axis); pass one of them.")
+        value = tensor_shape
     if value is None:
         return tuple(default)
     try:
@@ -53,12 +64,31 @@ def input_shape(value, *, ndim, default):
     return tuple(None if size is None else int(size) for size in shape)
 
 
-def classifier(*, include_top, pooling, num_classes):
+def classifier(*, include_top, pooling, classes):
     """The keras.applications head options."""
     if pooling not in POOLING_MODES:
         raise ValueError(f"`pooling` must be one of {POOLING_MODES}; received pooling={pooling!r}.")
+    if include_top not in (True, False):
+        raise ValueError("`include_top` must be True or False; "
+                         f"received include_top={include_top!r}.")
     if include_top:
-        positive_int("num_classes", num_classes)
+        positive_int("classes", classes)
+
+
+def pretrained_top(*, weights, include_top, classes, classifier_activation, shape, default):
+    """keras.applications' rules for the ImageNet classifier: 1000 classes, softmax (or None
+    for logits), the input size it was trained at."""
+    if weights != "imagenet" or not include_top:
+        return
+    if classes != 1000:
+        raise ValueError("With `weights='imagenet'` and `include_top=True`, `classes` must be "
+                         f"1000 (the ImageNet classes); received classes={classes!r}.")
+    if classifier_activation not in (None, "softmax"):
+        raise ValueError("With `weights='imagenet'`, `classifier_activation` must be 'softmax' or "
+                         f"None; received classifier_activation={classifier_activation!r}.")
+    if tuple(shape) != tuple(default):
+        raise ValueError("With `weights='imagenet'` and `include_top=True`, `input_shape` must "
+                         f"be {tuple(default)}; received input_shape={tuple(shape)!r}.")
 
 
 def fits(size, needed, *, layer, why, input_shape):
@@ -66,13 +96,6 @@ def fits(size, needed, *, layer, why, input_shape):
     if size is not None and size < needed:
         raise ValueError(f"input_shape={tuple(input_shape)!r} is too small: layer '{layer}' "
                          f"receives size {size} but {why} (needs at least {needed}).")
-
-
-def close_matches(name, names):
-    """`name` is unknown: a sentence suggesting the nearest of `names`."""
-    matches = difflib.get_close_matches(str(name), list(names), n=5, cutoff=0.5)
-    hint = f" Did you mean: {', '.join(matches)}?" if matches else ""
-    return f"unknown model {name!r}.{hint} Known models: {', '.join(sorted(names))}."
 
 
 def spatial_walk(input_shape, steps, quote=None):

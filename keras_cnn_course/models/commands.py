@@ -1,4 +1,5 @@
-"""`kcc models` lists every network with its parameter count; `kcc summary NAME` its layers."""
+"""`kcc models [PATTERN]` lists the networks from the registry (nothing is built, TensorFlow is not
+imported); `kcc summary NAME` builds one and shows its layers."""
 
 import argparse
 import os
@@ -8,9 +9,12 @@ from keras_cnn_course.arguments import positive_int
 
 def register(subparsers):
     parser = subparsers.add_parser(
-        "models", help="list every model factory with its parameter count and reference")
-    parser.add_argument("--no-params", action="store_true",
-                        help="skip building the models (parameter counts take ~20 s)")
+        "models", help="list the networks: reference, input shape, parameters, weights")
+    parser.add_argument("pattern", nargs="?", default=None, metavar="PATTERN",
+                        help="shell-style pattern such as 'vgg*' (a plain word matches anywhere "
+                             "in the name)")
+    parser.add_argument("--weights", choices=("imagenet",), default=None,
+                        help="only the networks with these published weights")
     parser.set_defaults(func=run_models)
 
     parser = subparsers.add_parser(
@@ -35,19 +39,21 @@ def _quiet():
 
 
 def run_models(args):
-    _quiet()
-    from keras_cnn_course.models import SOURCES, get_model, reference
+    from keras_cnn_course.models import registry
 
-    width = max(map(len, SOURCES))
-    print(f"{'model':<{width}}  {'' if args.no_params else 'parameters':>11}  reference")
-    for name in SOURCES:
-        count = ""
-        if not args.no_params:
-            import keras
-
-            count = f"{get_model(name).count_params():,}"
-            keras.backend.clear_session()  # free the weights before the next model
-        print(f"{name:<{width}}  {count:>11}  {reference(name)}", flush=True)
+    names = registry.list_models(args.pattern, weights=args.weights)
+    if not names:
+        raise ValueError(f"no network matches PATTERN={args.pattern!r}"
+                         f"{f' with weights={args.weights!r}' if args.weights else ''}; "
+                         f"known: {', '.join(registry.ENTRIES)}.")
+    rows = [(name, "x".join(map(str, registry.ENTRIES[name].input_shape)),
+             f"{registry.ENTRIES[name].params:,}", ", ".join(registry.ENTRIES[name].weights) or "-",
+             registry.reference(name)) for name in names]
+    header = ("model", "input", "parameters", "weights", "reference")
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(4)]
+    for row in [header, *rows]:
+        print(f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]:>{widths[2]}}  "
+              f"{row[3]:<{widths[3]}}  {row[4]}")
     return 0
 
 

@@ -14,6 +14,7 @@ from keras import layers
 
 from keras_cnn_course.models import _checks
 from keras_cnn_course.models.heads import global_pooling, output_dtype
+from keras_cnn_course.models.vocabulary import factory, load_weights, model_input
 
 # (repeats, kernel, first stride, expand ratio, input filters, output filters) per stage.
 BLOCKS = (
@@ -65,37 +66,27 @@ def mbconv_block(inputs, name, kernel, stride, expand, filters_in, filters_out):
     return x
 
 
-def _check_arguments(include_top, weights, input_shape, pooling, num_classes,
+def _check_arguments(include_top, weights, input_tensor, input_shape, pooling, classes,
                      classifier_activation, dropout_rate):
-    if not (weights in (None, "imagenet") or str(weights).endswith(".weights.h5")):
-        raise ValueError("`weights` must be None, 'imagenet' or the path to a `.weights.h5` "
-                         f"file; received weights={weights!r}.")
-    _checks.classifier(include_top=include_top, pooling=pooling, num_classes=num_classes)
+    _checks.classifier(include_top=include_top, pooling=pooling, classes=classes)
     _checks.rate("dropout_rate", dropout_rate)
-    pretrained_top = weights == "imagenet" and include_top
-    if pretrained_top and num_classes != 1000:
-        raise ValueError("If using `weights='imagenet'` with `include_top=True`, `num_classes` "
-                         f"should be 1000; received num_classes={num_classes}.")
-    if pretrained_top and classifier_activation not in (None, "softmax"):
-        raise ValueError("Only None and 'softmax' are allowed for `classifier_activation` with "
-                         f"pretrained weights; received classifier_activation="
-                         f"{classifier_activation!r}.")
     default = (DEFAULT_SIZE, DEFAULT_SIZE, 3) if include_top else (None, None, 3)
-    shape = _checks.input_shape(input_shape, ndim=3, default=default)
+    shape = _checks.input_shape(input_shape, ndim=3, default=default, input_tensor=input_tensor)
     if shape[-1] != 3:
         raise ValueError(f"`input_shape` must be (height, width, 3) for RGB images; received "
-                         f"input_shape={input_shape!r}.")
-    if pretrained_top and shape != default:
-        raise ValueError("With `weights='imagenet'` and `include_top=True`, `input_shape` must "
-                         f"be {default}; received input_shape={input_shape!r}.")
+                         f"input_shape={shape!r}.")
+    _checks.pretrained_top(weights=weights, include_top=include_top, classes=classes,
+                           classifier_activation=classifier_activation, shape=shape,
+                           default=default)
     for size in shape[:2]:
         _checks.fits(size, MIN_SIZE, layer="stem_conv", input_shape=shape,
                      why="five stride-2 stages follow")
     return shape
 
 
-def efficientnet_lite0(include_top=True, weights=None, input_shape=None, pooling=None,
-                       num_classes=1000, classifier_activation="softmax",
+@factory
+def efficientnet_lite0(include_top=True, weights=None, input_tensor=None, input_shape=None,
+                       pooling=None, classes=1000, classifier_activation="softmax",
                        name="efficientnet_lite0", *, dropout_rate=0.2, cache_dir=None):
     """EfficientNet-Lite0 (4.65 M parameters), optionally with its ImageNet weights.
 
@@ -104,13 +95,14 @@ def efficientnet_lite0(include_top=True, weights=None, input_shape=None, pooling
     models/official/efficientnet/lite/README.md (2020).
 
     Args:
-        include_top: keep the global pooling, dropout and `num_classes`-way classifier.
+        include_top: keep the global pooling, dropout and `classes`-way classifier.
         weights: None (random), "imagenet" (the published Lite0 checkpoint, converted once and
             cached, see `keras_cnn_course.transfer.weights`), or a `.weights.h5` path.
+        input_tensor: a tensor to use as the input (instead of a new `input_layer`).
         input_shape: (height, width, 3); default (224, 224, 3) with the top, any size >= 32
             without it.
         pooling: without the top, None (feature map), "avg" or "max" (a vector of 1,280).
-        num_classes: size of the classifier (1000 with ImageNet weights and the top).
+        classes: size of the classifier (1000 with ImageNet weights and the top).
         classifier_activation: activation of the classifier; None gives logits.
         name: model name.
         dropout_rate: dropout before the classifier (0.2 as published).
@@ -119,32 +111,30 @@ def efficientnet_lite0(include_top=True, weights=None, input_shape=None, pooling
     Inputs are RGB images preprocessed by `keras_cnn_course.transfer.preprocess_input`
     ((x - 127) / 128).
     """
-    input_shape = _check_arguments(include_top, weights, input_shape, pooling, num_classes,
-                                   classifier_activation, dropout_rate)
-    fix = "check that it is a whole `.weights.h5` file saved from efficientnet_lite0."
+    input_shape = _check_arguments(include_top, weights, input_tensor, input_shape, pooling,
+                                   classes, classifier_activation, dropout_rate)
+    fix = None
     if weights == "imagenet":  # fetched and checked before the model is built
         from keras_cnn_course.transfer.weights import imagenet_weights_path
 
-        weights = imagenet_weights_path(cache_dir)
+        weights = imagenet_weights_path(cache_dir, build_model=random_network)
         fix = "delete it and run `kcc classify IMAGE` again to convert the weights afresh."
-    inputs = keras.Input(input_shape, name="input_layer")
-    x = _conv_bn(inputs, STEM_FILTERS, 3, 2, "stem_")
+    inputs, x = model_input(input_tensor, input_shape)
+    x = _conv_bn(x, STEM_FILTERS, 3, 2, "stem_")
     for spec in block_specs():
         x = mbconv_block(x, *spec)
     x = _conv_bn(x, HEAD_FILTERS, 1, 1, "top_")
     if include_top:
         x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
         x = layers.Dropout(dropout_rate, name="top_dropout")(x)
-        x = layers.Dense(num_classes, activation=classifier_activation, dtype=output_dtype(),
+        x = layers.Dense(classes, activation=classifier_activation, dtype=output_dtype(),
                          name="predictions")(x)
     else:
         x = global_pooling(x, pooling)
-    model = keras.Model(inputs, x, name=name)
-    if weights is not None:
-        try:
-            model.load_weights(weights)
-        except Exception as error:  # h5py's and Keras' many kinds; one line, not a traceback
-            reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
-            raise ValueError(f"{weights}: cannot be loaded as EfficientNet-Lite0 weights "
-                             f"({reason}); {fix}") from None
-    return model
+    return load_weights(keras.Model(inputs, x, name=name), weights, "efficientnet_lite0", fix)
+
+
+def random_network():
+    """EfficientNet-Lite0 at its defaults, randomly initialised: what the published checkpoint
+    is converted into."""
+    return efficientnet_lite0(weights=None)

@@ -22,7 +22,7 @@ def global_pooling(x, pooling):
     return x
 
 
-def dense_classifier(x, fc_names, *, units=4096, dropout, num_classes, classifier_activation):
+def dense_classifier(x, fc_names, *, units=4096, dropout, classes, classifier_activation):
     """Flatten, one ReLU layer of `units` per name in `fc_names` (each followed by dropout when
     `dropout` is a rate), then the `predictions` layer: AlexNet's and VGG's top."""
     x = layers.Flatten(name="flatten")(x)
@@ -30,5 +30,5 @@ def dense_classifier(x, fc_names, *, units=4096, dropout, num_classes, classifie
         x = layers.Dense(units, activation="relu", name=fc)(x)
         if dropout:
             x = layers.Dropout(dropout, name=f"dropout_{fc}")(x)
-    return layers.Dense(num_classes, activation=classifier_activation, dtype=output_dtype(),
+    return layers.Dense(classes, activation=classifier_activation, dtype=output_dtype(),
                         name="predictions")(x)

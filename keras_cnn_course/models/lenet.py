@@ -9,10 +9,12 @@ from keras import layers
 
 from keras_cnn_course.models import _checks
 from keras_cnn_course.models.heads import global_pooling, output_dtype
+from keras_cnn_course.models.vocabulary import factory, load_weights, model_input
 
 
-def lenet5(*, input_shape=None, num_classes=10, include_top=True, pooling=None,
-           classifier_activation="softmax", activation="tanh", name="lenet5"):
+@factory
+def lenet5(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None,
+           classes=10, classifier_activation="softmax", name="lenet5", *, activation="tanh"):
     """LeNet-5 on 32x32x1: C1 6@5x5 -> S2 -> C3 16@5x5 -> S4 -> 120 -> 84 -> 10: 61,706 parameters.
 
     The paper's C5 (120 maps of 5x5 over a 5x5 input) is a fully connected layer here (the same
@@ -21,12 +23,13 @@ def lenet5(*, input_shape=None, num_classes=10, include_top=True, pooling=None,
     activations; C3 connects to all S2 maps (the paper's partial connection table is left out).
     Reference: LeCun et al. 1998, fig. 2.
     """
-    input_shape = _checks.input_shape(input_shape, ndim=3, default=(32, 32, 1))
-    _checks.classifier(include_top=include_top, pooling=pooling, num_classes=num_classes)
+    input_shape = _checks.input_shape(input_shape, ndim=3, default=(32, 32, 1),
+                                      input_tensor=input_tensor)
+    _checks.classifier(include_top=include_top, pooling=pooling, classes=classes)
     _checks.spatial_walk(input_shape, [("conv1", 5, 1, "valid"), ("pool1", 2, 2, "valid"),
                                        ("conv2", 5, 1, "valid"), ("pool2", 2, 2, "valid")])
-    inputs = keras.Input(shape=input_shape, name="input_layer")
-    x = layers.Conv2D(6, 5, activation=activation, name="conv1")(inputs)
+    inputs, x = model_input(input_tensor, input_shape)
+    x = layers.Conv2D(6, 5, activation=activation, name="conv1")(x)
     x = layers.AveragePooling2D(2, name="pool1")(x)
     x = layers.Conv2D(16, 5, activation=activation, name="conv2")(x)
     x = layers.AveragePooling2D(2, name="pool2")(x)
@@ -34,8 +37,8 @@ def lenet5(*, input_shape=None, num_classes=10, include_top=True, pooling=None,
         x = layers.Flatten(name="flatten")(x)
         x = layers.Dense(120, activation=activation, name="fc1")(x)
         x = layers.Dense(84, activation=activation, name="fc2")(x)
-        x = layers.Dense(num_classes, activation=classifier_activation, dtype=output_dtype(),
+        x = layers.Dense(classes, activation=classifier_activation, dtype=output_dtype(),
                          name="predictions")(x)
     else:
         x = global_pooling(x, pooling)
-    return keras.Model(inputs, x, name=name)
+    return load_weights(keras.Model(inputs, x, name=name), weights, "lenet5")

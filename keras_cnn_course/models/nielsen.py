@@ -27,6 +27,7 @@ from keras import layers
 from keras_cnn_course.models import _checks
 from keras_cnn_course.models.byte_dropout import ByteDropout
 from keras_cnn_course.models.heads import global_pooling, output_dtype
+from keras_cnn_course.models.vocabulary import factory, load_weights, model_input
 
 FILTERS = (20, 40)  # conv1, conv2: 20 and 40 feature maps of 5x5
 
@@ -53,17 +54,21 @@ def _init(book_init, fan_out, zero=False):
             keras.initializers.RandomNormal(stddev=1.0))
 
 
-def build(conv_filters, fc_units, *, input_shape=None, num_classes=10, include_top=True,
-          pooling=None, classifier_activation="softmax", activation="sigmoid", l2=None,
-          book_init=False, dropout=None, name="nielsen"):
+def build(conv_filters, fc_units, include_top=True, weights=None, input_tensor=None,
+          input_shape=None, pooling=None, classes=10, classifier_activation="softmax",
+          name="nielsen", *, activation="sigmoid", l2=None, book_init=False, dropout=None,
+          network=None):
     """A network3.py `Network`: conv-pool layers, FC layers, then the softmax layer.
 
     `dropout` holds one rate per FC layer and one for the softmax layer (or a single rate for all).
+    `weights`: None or the path of a weights file saved from the same network (`network`, the
+    registered name, is what its errors call it).
     """
-    input_shape = _checks.input_shape(input_shape, ndim=3, default=(28, 28, 1))
+    input_shape = _checks.input_shape(input_shape, ndim=3, default=(28, 28, 1),
+                                      input_tensor=input_tensor)
     conv_filters = _checks.positive_ints("conv_filters", conv_filters) if conv_filters else ()
     fc_units = _checks.positive_ints("fc_units", fc_units) if fc_units else ()
-    _checks.classifier(include_top=include_top, pooling=pooling, num_classes=num_classes)
+    _checks.classifier(include_top=include_top, pooling=pooling, classes=classes)
     layers_in = len(fc_units) + 1  # FC layers and the softmax layer
     rates = dropout if isinstance(dropout, (list, tuple)) else [dropout or 0.0] * layers_in
     if len(rates) != layers_in:
@@ -77,8 +82,7 @@ def build(conv_filters, fc_units, *, input_shape=None, num_classes=10, include_t
         step for i in range(len(conv_filters))
         for step in ((f"conv{i + 1}", 5, 1, "valid"), (f"pool{i + 1}", 2, 2, "valid"))])
 
-    inputs = keras.Input(shape=input_shape, name="input_layer")
-    x = inputs
+    inputs, x = model_input(input_tensor, input_shape)
     for i, filters in enumerate(conv_filters, start=1):
         kernel_init, bias_init = _init(book_init, filters * 25 / 4)
         x = layers.Conv2D(filters, 5, activation=activation, kernel_regularizer=regularizer,
@@ -86,7 +90,8 @@ def build(conv_filters, fc_units, *, input_shape=None, num_classes=10, include_t
                           name=f"conv{i}")(x)
         x = layers.MaxPooling2D(2, name=f"pool{i}")(x)
     if not include_top:
-        return keras.Model(inputs, global_pooling(x, pooling), name=name)
+        model = keras.Model(inputs, global_pooling(x, pooling), name=name)
+        return load_weights(model, weights, network or name)
     x = layers.Flatten(name="flatten")(x)
     for i, units in enumerate(fc_units, start=1):
         if rates[i - 1]:
@@ -97,103 +102,103 @@ def build(conv_filters, fc_units, *, input_shape=None, num_classes=10, include_t
                          name=f"fc{i}")(x)
     if rates[-1]:
         x = ByteDropout(rates[-1], name="dropout_predictions")(x)
-    kernel_init, bias_init = _init(book_init, num_classes, zero=True)
-    x = layers.Dense(num_classes, activation=classifier_activation, kernel_regularizer=regularizer,
+    kernel_init, bias_init = _init(book_init, classes, zero=True)
+    x = layers.Dense(classes, activation=classifier_activation, kernel_regularizer=regularizer,
                      kernel_initializer=kernel_init, bias_initializer=bias_init,
                      dtype=output_dtype(), name="predictions")(x)
-    return keras.Model(inputs, x, name=name)
+    return load_weights(keras.Model(inputs, x, name=name), weights, network or name)
 
 
-def nielsen_shallow(*, name="nielsen_shallow", **options):
-    """FC 784-100-10, sigmoid: 79,510 parameters, 97.80% in the book.
+def experiment(conv_filters, fc_units, *, name, activation, dropout=None, doc):
+    """The factory of one experiment of the book, registered as `name`: conv-pool layers of
+    `conv_filters` maps, FC layers of `fc_units`, the book's `activation` and `dropout` as
+    defaults, and keras.applications' arguments (classes=10, 28x28x1 inputs)."""
+    registered, book_activation, book_dropout = name, activation, dropout
+
+    def network(include_top=True, weights=None, input_tensor=None, input_shape=None,
+                pooling=None, classes=10, classifier_activation="softmax", name=registered, *,
+                activation=book_activation, l2=None, book_init=False, dropout=book_dropout):
+        return build(conv_filters, fc_units, include_top, weights, input_tensor, input_shape,
+                     pooling, classes, classifier_activation, name, activation=activation,
+                     l2=l2, book_init=book_init, dropout=dropout, network=registered)
+
+    network.__name__ = network.__qualname__ = registered
+    network.__doc__ = doc
+    return factory(network)
+
+
+nielsen_shallow = experiment((), (100,), name="nielsen_shallow", activation="sigmoid", doc="""
+    FC 784-100-10, sigmoid: 79,510 parameters, 97.80% in the book.
 
     Reference: Nielsen, NNDL ch. 6, src/conv.py shallow().
-    """
-    options.setdefault("activation", "sigmoid")
-    return build((), (100,), name=name, **options)
-
-
-def nielsen_basic_conv(*, name="nielsen_basic_conv", **options):
-    """Conv(20, 5x5) + max-pool 2 -> FC 100 -> 10, sigmoid: 289,630 parameters, 98.78%.
+    """)
+nielsen_basic_conv = experiment(FILTERS[:1], (100,), name="nielsen_basic_conv",
+                                activation="sigmoid", doc="""
+    Conv(20, 5x5) + max-pool 2 -> FC 100 -> 10, sigmoid: 289,630 parameters, 98.78%.
 
     Reference: Nielsen, NNDL ch. 6, src/conv.py basic_conv().
-    """
-    options.setdefault("activation", "sigmoid")
-    return build(FILTERS[:1], (100,), name=name, **options)
-
-
-def nielsen_omit_fc(*, name="nielsen_omit_fc", **options):
-    """Conv(20, 5x5) + max-pool 2 straight into the softmax layer (the exercise): 29,330 parameters.
+    """)
+nielsen_omit_fc = experiment(FILTERS[:1], (), name="nielsen_omit_fc", activation="sigmoid",
+                             doc="""
+    Conv(20, 5x5) + max-pool 2 straight into the softmax layer (the exercise): 29,330 parameters.
 
     Reference: Nielsen, NNDL ch. 6, src/conv.py omit_FC().
-    """
-    options.setdefault("activation", "sigmoid")
-    return build(FILTERS[:1], (), name=name, **options)
-
-
-def nielsen_dbl_conv(*, name="nielsen_dbl_conv", **options):
-    """Two conv-pool layers (20, 40 maps) -> FC 100 -> 10, sigmoid: 85,670 parameters, 99.06%.
+    """)
+nielsen_dbl_conv = experiment(FILTERS, (100,), name="nielsen_dbl_conv", activation="sigmoid",
+                              doc="""
+    Two conv-pool layers (20, 40 maps) -> FC 100 -> 10, sigmoid: 85,670 parameters, 99.06%.
 
     Reference: Nielsen, NNDL ch. 6, src/conv.py dbl_conv().
-    """
-    options.setdefault("activation", "sigmoid")
-    return build(FILTERS, (100,), name=name, **options)
-
-
-def nielsen_dbl_conv_relu(*, name="nielsen_dbl_conv_relu", **options):
-    """As dbl_conv with ReLU everywhere (book: l2=book_l2(0.1, 50_000), eta 0.03): 99.23%.
+    """)
+nielsen_dbl_conv_relu = experiment(FILTERS, (100,), name="nielsen_dbl_conv_relu",
+                                   activation="relu", doc="""
+    As dbl_conv with ReLU everywhere (book: l2=book_l2(0.1, 50_000), eta 0.03): 99.23%.
 
     Reference: Nielsen, NNDL ch. 6, src/conv.py dbl_conv_relu().
-    """
-    options.setdefault("activation", "relu")
-    return build(FILTERS, (100,), name=name, **options)
+    """)
+# dbl_conv_relu with FC n, trained on the expanded data (book: l2=book_l2(0.1, 250_000)).
+nielsen_expanded_data_100 = experiment(FILTERS, (100,), name="nielsen_expanded_data_100",
+                                       activation="relu", doc="""
+    dbl_conv_relu with FC 100, trained on the expanded data: 85,670 parameters, 99.37%.
 
+    Reference: Nielsen, NNDL ch. 6, src/conv.py expanded_data(100).
+    """)
+nielsen_expanded_data_300 = experiment(FILTERS, (300,), name="nielsen_expanded_data_300",
+                                       activation="relu", doc="""
+    dbl_conv_relu with FC 300, trained on the expanded data: 215,870 parameters, 99.46%.
 
-def nielsen_expanded_data(n=100, *, name=None, **options):
-    """dbl_conv_relu with FC n, trained on the expanded data (book: l2=book_l2(0.1, 250_000)).
+    Reference: Nielsen, NNDL ch. 6, src/conv.py expanded_data(300).
+    """)
+nielsen_expanded_data_1000 = experiment(FILTERS, (1000,), name="nielsen_expanded_data_1000",
+                                        activation="relu", doc="""
+    dbl_conv_relu with FC 1000, trained on the expanded data: 671,570 parameters, 99.43%.
 
-    99.37% / 99.46% / 99.43% for n = 100 / 300 / 1000.
-    Reference: Nielsen, NNDL ch. 6, src/conv.py expanded_data(n).
-    """
-    _checks.positive_int("n", n)
-    options.setdefault("activation", "relu")
-    return build(FILTERS, (n,), name=name or f"nielsen_expanded_data_{n}", **options)
+    Reference: Nielsen, NNDL ch. 6, src/conv.py expanded_data(1000).
+    """)
+# As expanded_data with two FC layers of n units (book: l2=book_l2(0.1, 250_000)).
+nielsen_expanded_data_double_fc_100 = experiment(
+    FILTERS, (100, 100), name="nielsen_expanded_data_double_fc_100", activation="relu", doc="""
+    As expanded_data with two FC layers of 100 units: 95,770 parameters, 99.43%.
 
+    Reference: Nielsen, NNDL ch. 6, src/conv.py expanded_data_double_fc(100).
+    """)
+nielsen_expanded_data_double_fc_300 = experiment(
+    FILTERS, (300, 300), name="nielsen_expanded_data_double_fc_300", activation="relu", doc="""
+    As expanded_data with two FC layers of 300 units: 306,170 parameters, 99.48%.
 
-def nielsen_expanded_data_double_fc(n=100, *, name=None, **options):
-    """As expanded_data with two FC layers of n units (book: l2=book_l2(0.1, 250_000)).
+    Reference: Nielsen, NNDL ch. 6, src/conv.py expanded_data_double_fc(300).
+    """)
+nielsen_expanded_data_double_fc_1000 = experiment(
+    FILTERS, (1000, 1000), name="nielsen_expanded_data_double_fc_1000", activation="relu",
+    doc="""
+    As expanded_data with two FC layers of 1000 units: 1,672,570 parameters, 99.47%.
 
-    99.43% / 99.48% / 99.47% for n = 100 / 300 / 1000.
-    Reference: Nielsen, NNDL ch. 6, src/conv.py expanded_data_double_fc(n).
-    """
-    _checks.positive_int("n", n)
-    options.setdefault("activation", "relu")
-    return build(FILTERS, (n, n), name=name or f"nielsen_expanded_data_double_fc_{n}", **options)
-
-
-def _with_width(family, n):
-    """`family` with its FC width fixed to n, named as the registry names it."""
-    def factory(**options):
-        return family(n, **options)
-    factory.__name__ = factory.__qualname__ = f"{family.__name__}_{n}"
-    factory.__doc__ = (family.__doc__.replace("FC n", f"FC {n}").replace("(n)", f"({n})")
-                       .replace("of n units", f"of {n} units"))
-    return factory
-
-
-nielsen_expanded_data_100 = _with_width(nielsen_expanded_data, 100)
-nielsen_expanded_data_300 = _with_width(nielsen_expanded_data, 300)
-nielsen_expanded_data_1000 = _with_width(nielsen_expanded_data, 1000)
-nielsen_expanded_data_double_fc_100 = _with_width(nielsen_expanded_data_double_fc, 100)
-nielsen_expanded_data_double_fc_300 = _with_width(nielsen_expanded_data_double_fc, 300)
-nielsen_expanded_data_double_fc_1000 = _with_width(nielsen_expanded_data_double_fc, 1000)
-
-
-def nielsen_double_fc_dropout(*, name="nielsen_double_fc_dropout", **options):
-    """Two FC 1000 layers, dropout 0.5 on the inputs of FC1, FC2 and softmax: 1,672,570, 99.60%.
+    Reference: Nielsen, NNDL ch. 6, src/conv.py expanded_data_double_fc(1000).
+    """)
+nielsen_double_fc_dropout = experiment(
+    FILTERS, (1000, 1000), name="nielsen_double_fc_dropout", activation="relu",
+    dropout=(0.5, 0.5, 0.5), doc="""
+    Two FC 1000 layers, dropout 0.5 on the inputs of FC1, FC2 and softmax: 1,672,570, 99.60%.
 
     Reference: Nielsen, NNDL ch. 6, src/conv.py double_fc_dropout(0.5, 0.5, 0.5, 5).
-    """
-    options.setdefault("activation", "relu")
-    options.setdefault("dropout", (0.5, 0.5, 0.5))
-    return build(FILTERS, (1000, 1000), name=name, **options)
+    """)

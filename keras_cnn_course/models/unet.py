@@ -9,6 +9,7 @@ from keras import layers
 
 from keras_cnn_course.models import _checks
 from keras_cnn_course.models.heads import output_dtype
+from keras_cnn_course.models.vocabulary import factory, load_weights, model_input
 
 
 def _double_conv(x, filters, padding, prefix):
@@ -43,17 +44,18 @@ def _check_size(input_shape, depth, padding):
                                  f"convolutions leave nothing for layer '{layer}'. {hint}")
 
 
-def _unet(*, padding, input_shape, num_classes, include_top, classifier_activation, filters,
-          depth, dropout, name):
-    input_shape = _checks.input_shape(input_shape, ndim=3, default=(572, 572, 1))
+def _unet(network, *, padding, default_shape, include_top, weights, input_tensor, input_shape,
+          classes, classifier_activation, name, filters, depth, dropout):
+    input_shape = _checks.input_shape(input_shape, ndim=3, default=default_shape,
+                                      input_tensor=input_tensor)
     _checks.positive_int("filters", filters)
     _checks.positive_int("depth", depth)
-    _checks.positive_int("num_classes", num_classes)
+    _checks.classifier(include_top=include_top, pooling=None, classes=classes)
     dropout = _checks.rate("dropout", dropout)
     _check_size(input_shape, depth, padding)
 
-    inputs = keras.Input(shape=input_shape, name="input_layer")
-    x, skips = inputs, []
+    inputs, x = model_input(input_tensor, input_shape)
+    skips = []
     for block in range(1, depth + 1):  # contracting path: channels double, size halves
         x = _double_conv(x, filters * 2 ** (block - 1), padding, f"block{block}")
         skips.append(x)
@@ -73,34 +75,41 @@ def _unet(*, padding, input_shape, num_classes, include_top, classifier_activati
         x = layers.Concatenate(name=f"up{level}_concat")([skip, x])
         x = _double_conv(x, channels, padding, f"up{level}")
     if include_top:  # 1x1 convolution to the classes, pixel-wise softmax
-        x = layers.Conv2D(num_classes, 1, activation=classifier_activation,
+        x = layers.Conv2D(classes, 1, activation=classifier_activation,
                           dtype=output_dtype(), name="predictions")(x)
-    return keras.Model(inputs, x, name=name)
+    return load_weights(keras.Model(inputs, x, name=name), weights, network)
 
 
-def unet(*, input_shape=None, num_classes=2, include_top=True, classifier_activation="softmax",
-         filters=64, depth=4, dropout=0.5, name="unet"):
+@factory
+def unet(include_top=True, weights=None, input_tensor=None, input_shape=None, classes=2,
+         classifier_activation="softmax", name="unet", *, filters=64, depth=4, dropout=0.5):
     """U-Net as in the paper: 'valid' 3x3 convolutions, crop-and-concatenate skips.
 
     572x572x1 -> 388x388x2, 64 ... 1024 channels, 31,030,658 parameters. Input sizes must keep
     every pooled map even: 16*m + 60 (m >= 8) for depth 4: 188, 204, ..., 572. `filters` is the
     first block's width, `depth` the number of poolings; dropout after the last contracting block.
+    keras.applications' arguments without `pooling` (a segmentation net keeps its map): `classes`
+    scores per pixel; include_top=False ends at the last 3x3 convolution.
     Reference: Ronneberger, Fischer & Brox 2015, fig. 1.
     """
-    return _unet(padding="valid", input_shape=input_shape, num_classes=num_classes,
-                 include_top=include_top, classifier_activation=classifier_activation,
-                 filters=filters, depth=depth, dropout=dropout, name=name)
+    return _unet("unet", padding="valid", default_shape=(572, 572, 1), include_top=include_top,
+                 weights=weights, input_tensor=input_tensor, input_shape=input_shape,
+                 classes=classes, classifier_activation=classifier_activation, name=name,
+                 filters=filters, depth=depth, dropout=dropout)
 
 
-def unet_same(*, input_shape=None, num_classes=2, include_top=True,
-              classifier_activation="softmax", filters=64, depth=4, dropout=0.5,
-              name="unet_same"):
+@factory
+def unet_same(include_top=True, weights=None, input_tensor=None, input_shape=None, classes=2,
+              classifier_activation="softmax", name="unet_same", *, filters=64, depth=4,
+              dropout=0.5):
     """U-Net with 'same' padding: output size = input size, no cropping; 31,030,658 parameters.
 
-    The common variant (sizes a multiple of 2**depth); default input 256x256x1.
+    The common variant (sizes a multiple of 2**depth); default input 256x256x1. Arguments as
+    `unet`'s.
     Reference: Ronneberger, Fischer & Brox 2015, fig. 1, with zero-padded convolutions.
     """
-    return _unet(padding="same", input_shape=input_shape or (256, 256, 1),
-                 num_classes=num_classes, include_top=include_top,
-                 classifier_activation=classifier_activation, filters=filters, depth=depth,
-                 dropout=dropout, name=name)
+    return _unet("unet_same", padding="same", default_shape=(256, 256, 1),
+                 include_top=include_top, weights=weights, input_tensor=input_tensor,
+                 input_shape=input_shape, classes=classes,
+                 classifier_activation=classifier_activation, name=name, filters=filters,
+                 depth=depth, dropout=dropout)

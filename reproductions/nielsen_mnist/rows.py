@@ -15,7 +15,7 @@ Two protocols, recorded on every result row:
   the CPU has it natively (`Recipe(mixed_precision="auto")`, float32 elsewhere and for the
   one-hidden-layer nets), fewer epochs; the final network adds mild random distortions
   (translation, rotation, scaling: lecture note 004) to the 1-pixel expansion.
-  `reproductions/protocols.csv` says what differs, in the table.
+  `keras_cnn_course/results/studies/protocols.csv` says what differs, in the table.
 
 Every figure is the test accuracy at the epoch with the best validation accuracy (the book's
 rule, ties to the later epoch); the table's best-by-validation column takes the run with the best

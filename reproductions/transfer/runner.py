@@ -72,7 +72,7 @@ def scratch_network(size, num_classes, seed):
     from keras_cnn_course.models.efficientnet_lite import efficientnet_lite0
 
     keras.utils.set_random_seed(seed)
-    fresh = efficientnet_lite0(weights=None, input_shape=(size, size, 3), num_classes=num_classes)
+    fresh = efficientnet_lite0(weights=None, input_shape=(size, size, 3), classes=num_classes)
     model = _compiled_scratch_network(size, num_classes)
     for target, source in zip(model.variables, fresh.variables, strict=True):
         target.assign(source)  # weights, BatchNorm statistics and the dropout seed
@@ -88,7 +88,7 @@ def _compiled_scratch_network(size, num_classes):
 
     from keras_cnn_course.models.efficientnet_lite import efficientnet_lite0
 
-    model = efficientnet_lite0(weights=None, input_shape=(size, size, 3), num_classes=num_classes)
+    model = efficientnet_lite0(weights=None, input_shape=(size, size, 3), classes=num_classes)
     for layer in model.layers:  # moving statistics must settle within a few hundred steps
         if isinstance(layer, keras.layers.BatchNormalization):
             layer.momentum = declared.SCRATCH_BN_MOMENTUM

@@ -82,9 +82,14 @@ class Study:
     one_device_reason: str = ""  # why it does not, when it does not
     options: object = None  # (argparse parser) -> None: the study's own options
     quiet: bool = False  # trains without a per-epoch bar: print progress every HEARTBEAT_SECONDS
+    # (args) -> None, before anything is written: raise when the run cannot start (a download)
+    preflight: object = None
 
     def row_seeds(self, name, protocol, quick=False, requested=None):
+        """Seeds the row trains; 0 under a protocol it does not list (`row.protocols`)."""
         row = self.rows[name]
+        if protocol not in getattr(row, "protocols", (protocol,)):
+            return 0
         if quick:
             return getattr(row, "quick_seeds", requested or self.quick_seeds)
         return requested or (self.seeds(row, protocol) if self.seeds else row.seeds)
@@ -184,15 +189,15 @@ def parser(study):
 
 
 def reports_user_errors(module):
-    """Decorate a `main(argv)`: a user error (ValueError or FileNotFoundError: a bad TF_CONFIG,
-    results CSV or data file, a refused option) ends in one line `module: message` on stderr and
+    """Decorate a `main(argv)`: a user error (ValueError, FileNotFoundError or ConnectionError: a
+    bad TF_CONFIG, results CSV or data file, a refused option, a download out of reach) ends in one line `module: message` on stderr and
     exit code 2, as `kcc` does, instead of a traceback."""
     def decorate(main):
         @functools.wraps(main)
         def checked(argv=None):
             try:
                 return main(argv)
-            except (ValueError, FileNotFoundError) as error:
+            except (ValueError, FileNotFoundError, ConnectionError) as error:
                 print(f"{module}: {' '.join(str(error).split())}", file=sys.stderr)
                 return 2
 
@@ -212,6 +217,8 @@ def _run(study, argv):
         raise ValueError("--quick --publish: quick runs are smoke tests, never the reference")
     if args.tensorboard:
         _check_tensorboard()
+    if study.preflight:
+        study.preflight(args)
     strategy = _strategy(study, args)
     context = Context(study, args, results_directory(_chosen_dir(study, args), args.quick),
                       strategy)

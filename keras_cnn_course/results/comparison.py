@@ -10,7 +10,15 @@ figures), otherwise the mean:
 - `match`: |ours - documented| <= tolerance (exactly at the tolerance is a match);
 - `above`: better than documented beyond the tolerance (higher for better=higher, lower for
   better=lower); `miss`: worse beyond it, or any difference beyond it for better=none;
-- `missing`: no run measured it.
+- `missing`: no run measured it; `not run: needs download` when the figure's source is a
+  protocol that downloads its data or weights (protocols.csv `needs`) and nothing ran it: no
+  failure, the machine could not reach them.
+
+A figure whose `rule` (documented.csv) is `ci95`, such as a claimed paired gain, is judged by the
+95% t-interval of the mean over its runs (seeds or folds) instead of a tolerance: `above` when the
+interval lies beyond the documented value on the better side, `miss` when it lies beyond it on
+the worse side (for better=none: `match` when it holds the value, `miss` when not), `not shown`
+when it holds the value (also with fewer than 2 runs), which is no failure either.
 
 That is the comparison of the package's reference results (`results/`, `is_reference`). A
 student's own results directory is compared three-way: the documented figure, the reference's
@@ -28,13 +36,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from keras_cnn_course.results.documented import documented_for, protocol_rank
+from keras_cnn_course.results.documented import documented_for, protocol_rank, study_protocols
 from keras_cnn_course.results.documented import results_dir as resolve
 from keras_cnn_course.results.runs import load_runs
 
 VALIDATION = "validation_accuracy"
-STATUSES = ("match", "above", "miss", "missing", "not run")
+NEEDS_DOWNLOAD = "not run: needs download"
+STATUSES = ("match", "above", "not shown", "miss", "missing", "not run", NEEDS_DOWNLOAD)
 FAILING = ("miss", "missing")
+CONFIDENCE = 0.95
 
 
 def as_decimal(value):
@@ -54,6 +64,33 @@ def status(ours, documented, tolerance, better):
     if better == "lower":
         return "above" if delta < 0 else "miss"
     return "miss"
+
+
+def t_interval(values, confidence=CONFIDENCE):
+    """(low, high): the two-sided t-interval of the mean of `values` (None with fewer than 2)."""
+    from scipy import stats
+
+    values = [float(value) for value in values]
+    if len(values) < 2:
+        return None
+    mean, sem = statistics.mean(values), statistics.stdev(values) / math.sqrt(len(values))
+    half = float(stats.t.ppf((1 + confidence) / 2, len(values) - 1)) * sem
+    return mean - half, mean + half
+
+
+def interval_status(interval, documented, better):
+    """above / not shown / miss (match / miss for better=none) for an interval of the mean, or
+    missing without runs ((None, 0)); `not shown` without an interval (one run)."""
+    if interval is None:
+        return "not shown"
+    low, high = interval
+    holds = low <= documented <= high
+    if better == "none":
+        return "match" if holds else "miss"
+    if holds:
+        return "not shown"
+    beyond = low > documented if better == "higher" else high < documented
+    return "above" if beyond else "miss"
 
 
 def is_reference(results_dir=None):
@@ -85,14 +122,25 @@ def compare(study, results_dir=None, documented=None, reference_dir=None):
     runs = load_runs(study, directory)
     three_way = is_three_way(directory, reference)
     reference_runs = load_runs(study, reference) if three_way else runs.iloc[0:0]
-    rows, rank = [], protocol_rank(study)
+    rows, rank, downloads = [], protocol_rank(study), downloading_protocols(study)
     for figure in figures.itertuples(index=False):
         mine, theirs = _measuring(runs, figure), _measuring(reference_runs, figure)
         protocols = sorted(dict.fromkeys([*theirs["protocol"], *mine["protocol"]]), key=rank)
         for protocol in protocols or [""]:
-            rows.append(_compare_one(figure, mine[mine["protocol"] == protocol], protocol,
-                                     theirs[theirs["protocol"] == protocol] if three_way else None))
+            row = _compare_one(figure, mine[mine["protocol"] == protocol], protocol,
+                               theirs[theirs["protocol"] == protocol] if three_way else None)
+            if not protocols and figure.source in downloads:
+                row |= {"protocol": figure.source, "status": NEEDS_DOWNLOAD}
+            rows.append(row)
     return pd.DataFrame(rows)
+
+
+def downloading_protocols(study):
+    """The study's protocols that need a download (protocols.csv `needs` filled in)."""
+    protocols = study_protocols(study)
+    if "needs" not in protocols:
+        return set()
+    return set(protocols.loc[protocols["needs"].fillna("").str.len() > 0, "protocol"])
 
 
 def _measuring(runs, figure):
@@ -103,20 +151,25 @@ def _measuring(runs, figure):
 
 def _compare_one(figure, runs, protocol, reference=None):
     """One row of the comparison; with `reference` (runs) a three-way one."""
+    rule = getattr(figure, "rule", "") or "tolerance"
     row = {"key": figure.key, "model": figure.model, "metric": figure.metric, "unit": figure.unit,
            "protocol": protocol, "documented": figure.value, "tolerance": figure.tolerance,
-           "better": figure.better}
+           "better": figure.better, "rule": rule}
     if reference is not None:
         theirs = _floats(_summary(figure, reference))
         row |= {f"reference_{name}": value for name, value in theirs.items()}
     figures = _summary(figure, runs)
     best, mean = figures["best_by_validation"], figures["mean"]
-    judged = mean if best is None else best
+    judged = mean if best is None or rule == "ci95" else best
     verdict = status(judged, figure.value, figure.tolerance, figure.better)
+    interval = t_interval(runs[figure.metric]) if len(runs) else None
+    if rule == "ci95" and verdict != "missing":
+        verdict = interval_status(interval, figure.value, figure.better)
     if reference is not None and verdict == "missing":
         verdict = "not run"
     delta = None if judged is None else judged - as_decimal(figure.value)
-    return row | _floats(figures) | {
+    low, high = interval or (None, None)
+    return row | _floats(figures) | {"ci_low": _float(low), "ci_high": _float(high)} | {
         "delta": _float(delta), "status": verdict, "source": f"{figure.source}: {figure.locator}",
         "note": figure.note}
 

@@ -2,12 +2,16 @@
 of `keras_cnn_course.results`.
 
 One row per figure: key, study, model, config (JSON kwargs or empty), metric, value, unit,
-tolerance, better (higher / lower / none = two-sided), source, locator, note. Where the lecture
-and the book disagree, both rows are there and the note says how.
+tolerance, better (higher / lower / none = two-sided), source, locator, note. A tolerance of
+`ci95` judges the figure by the 95% t-interval of the mean over the runs instead (comparison.py):
+such rows get `rule` "ci95" and tolerance 0, the others `rule` "tolerance". Where the lecture and the book disagree, both rows are
+there and the note says how.
 
 Beside it: `protocols.csv` (study, protocol, description: how each protocol trains),
 `undocumented_keys.csv` (study, key, note: what a study measures without a documented figure,
-such as its controls) and `targets.csv` (results.targets).
+such as its controls) and `targets.csv` (results.targets). A protocol's optional `needs` says
+what it downloads (empty: nothing), so that a figure nobody could run here reads
+`not run: needs download`.
 
 The package's reference results are `results/` of the clone the package runs from, and the copy
 of its CSVs installed with the package (`keras_cnn_course/reference/`) elsewhere.
@@ -67,14 +71,23 @@ def load_documented(path=None):
     wrong = sorted(set(frame["better"]) - set(BETTER))
     if wrong:
         raise ValueError(f"{path}: better must be one of {BETTER}, found {wrong}")
-    frame[["value", "tolerance"]] = frame[["value", "tolerance"]].astype(float)
+    tolerance = frame["tolerance"].astype(str)
+    interval = tolerance == "ci95"
+    frame["rule"] = ["ci95" if judged else "tolerance" for judged in interval]
+    frame["tolerance"] = tolerance.where(~interval, "0")
+    try:
+        frame[["value", "tolerance"]] = frame[["value", "tolerance"]].astype(float)
+    except ValueError as error:
+        raise ValueError(f"{path}: value and tolerance must be numbers (tolerance may be ci95): "
+                         f"{error}") from None
     return frame
 
 
 def study_protocols(study):
     """The study's protocols and what each does, in the order of protocols.csv."""
     path = study_file("protocols.csv")
-    protocols = pd.read_csv(path) if path.exists() else pd.DataFrame(columns=["study", "protocol"])
+    protocols = (pd.read_csv(path, dtype=str, keep_default_na=False) if path.exists()
+                 else pd.DataFrame(columns=["study", "protocol"]))
     return protocols[protocols["study"] == study]
 
 

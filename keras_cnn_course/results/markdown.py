@@ -21,11 +21,16 @@ def comparison_markdown(comparison):
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in comparison.itertuples(index=False):
         unit = "" if row.unit == "count" else f" {row.unit}"
+        interval = getattr(row, "rule", "tolerance") == "ci95"
         cells = [row.key, row.model, row.metric, row.protocol or "–",
-                 f"{number(row.documented)}{unit}", f"±{number(row.tolerance)}"]
+                 f"{number(row.documented)}{unit}",
+                 "95% CI of the mean" if interval else f"±{number(row.tolerance)}"]
         if three_way:
             cells += [_mean_std(row.reference_mean, row.reference_std), row.reference_n]
-        cells += [_mean_std(row.mean, row.std), row.n, number(row.best_by_validation),
+        mine = _mean_std(row.mean, row.std)
+        if interval and not math.isnan(row.ci_low):
+            mine += f" (CI {number(row.ci_low, signed=True)} to {number(row.ci_high, signed=True)})"
+        cells += [mine, row.n, number(row.best_by_validation),
                   number(row.delta, signed=True), row.status]
         lines.append("| " + " | ".join(map(str, cells)) + " |")
     return "\n".join(lines) + "\n"

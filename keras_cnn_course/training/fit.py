@@ -167,8 +167,11 @@ def _build_and_compile(build_model, recipe, strategy, steps_per_epoch):
                 optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
             last_activation = getattr(model.layers[-1], "activation", None)
             from_logits = getattr(last_activation, "__name__", "") == "linear"
-            loss = recipe.loss_function(model.output_shape[-1], from_logits)
-            accuracy = keras.metrics.SparseCategoricalAccuracy("accuracy")
+            classes = model.output_shape[-1]  # 1: a binary classifier (sigmoid or logit)
+            loss = recipe.loss_function(classes, from_logits)
+            accuracy = (keras.metrics.BinaryAccuracy("accuracy", threshold=0 if from_logits
+                                                     else 0.5) if classes == 1 else
+                        keras.metrics.SparseCategoricalAccuracy("accuracy"))
             model.compile(optimizer, loss, metrics=[accuracy], jit_compile=recipe.jit_compile,
                           steps_per_execution=recipe.steps_per_execution)
     finally:

@@ -152,9 +152,18 @@ class Recipe:
         return FusedAdam(rate, **decay)
 
     def loss_function(self, num_classes, from_logits=False):
-        """Per-example cross-entropy on integer labels, with the recipe's label smoothing."""
+        """Per-example cross-entropy on integer labels, with the recipe's label smoothing; for
+        `num_classes` 1 (one sigmoid or logit output), binary cross-entropy on 0/1 labels."""
         import keras
         from keras import ops
+
+        def binary_crossentropy(y_true, y_pred):
+            labels = ops.reshape(ops.cast(y_true, y_pred.dtype), (-1, 1))
+            return keras.losses.binary_crossentropy(labels, y_pred, from_logits=from_logits,
+                                                    label_smoothing=self.label_smoothing)
+
+        if num_classes == 1:
+            return binary_crossentropy
 
         def sparse_crossentropy(y_true, y_pred):
             labels = ops.cast(ops.reshape(y_true, (-1,)), "int32")

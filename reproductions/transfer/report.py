@@ -2,14 +2,16 @@
 
 - figures/transfer_learning_curve.png: test accuracy against training-set size (Fashion-MNIST)
   and per fold (photos), mean ± std, for scratch / frozen / fine-tuned;
-- figures/transfer_photos.png: photos with their out-of-fold predicted class (frozen case).
+- figures/transfer_photos.png: photos with their out-of-fold predicted class (frozen case);
+- figures/transfer_scratch_curves.png: the scratch network's training and validation accuracy
+  per epoch, each seed or fold, from the histories (histories/transfer/<run>.csv).
 """
 
 import numpy as np
 import pandas as pd
 
-from keras_cnn_course import plots, results
-from reproductions.transfer.conditions import CONDITIONS, PHOTO_SIZE
+from keras_cnn_course import results
+from reproductions.transfer.conditions import CONDITIONS, PHOTO_SIZE, ROWS
 
 STUDY = "transfer"
 COLOURS = {"scratch": "tab:grey", "frozen": "tab:blue", "fine_tuned": "tab:orange"}
@@ -49,6 +51,8 @@ def summary(runs):
 def learning_curve(table, path):
     from matplotlib.figure import Figure
 
+    from keras_cnn_course import plots  # it starts Keras: only to draw
+
     figure = Figure(figsize=(10, 4), layout="constrained")
     photos_axis, fashion_axis = figure.subplots(1, 2, width_ratios=[1, 2])
     for i, condition in enumerate(CONDITIONS):
@@ -74,6 +78,8 @@ def learning_curve(table, path):
 def photo_grid(predictions, path, cache_dir=None, count=24):
     from matplotlib.figure import Figure
 
+    from keras_cnn_course import plots  # it starts Keras: only to draw
+
     from keras_cnn_course.transfer.datasets import load_photo_stamps
 
     data = load_photo_stamps(PHOTO_SIZE, cache_dir)
@@ -92,6 +98,43 @@ def photo_grid(predictions, path, cache_dir=None, count=24):
     plots.save(figure, path, dpi=100, tight=False)
 
 
+def read_histories(results_dir):
+    """Every run's per-epoch history with its row and seed (an empty frame when there is none)."""
+    frames = []
+    for path in sorted((results_dir / "histories" / STUDY).glob("*.csv")):
+        name, _, seed = path.stem.rpartition("-seed")
+        row, protocol = name.rsplit("-", 1)
+        frames.append(pd.read_csv(path).assign(row=row, protocol=protocol, seed=int(seed)))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def scratch_curves(histories, path):
+    from matplotlib.figure import Figure
+
+    from keras_cnn_course import plots  # it starts Keras: only to draw
+
+    scratch = histories[(histories["condition"] == "scratch")
+                        & (histories["protocol"] == "offline")]
+    rows = [row for row in ROWS if row in set(scratch["row"])]
+    figure = Figure(figsize=(3.2 * len(rows), 3.2), layout="constrained")
+    for axis, row in zip(figure.subplots(1, len(rows), squeeze=False)[0], rows):
+        for seed, curve in scratch[scratch["row"] == row].groupby("seed"):
+            colour = f"C{seed}"
+            axis.plot(curve["epoch"], 100 * curve["accuracy"], color=colour, alpha=0.4, lw=1)
+            axis.plot(curve["epoch"], 100 * curve["val_accuracy"], color=colour, lw=1.5,
+                      label=f"seed {seed}")
+            best = curve.loc[curve["val_accuracy"].idxmax()]
+            axis.plot(best["epoch"], 100 * best["val_accuracy"], "o", color=colour)
+        axis.set_title(row.replace("_", " "))
+        axis.set_xlabel("epoch")
+        axis.set_ylim(0, 100)
+    figure.axes[0].set_ylabel("accuracy (%): validation (bold), training (faint)")
+    figure.axes[0].legend(fontsize=8)
+    figure.suptitle("Scratch network: early stopping on the held-out training images "
+                    "(dot: the epoch kept)")
+    plots.save(figure, path, dpi=100, tight=False)
+
+
 def report(results_dir, cache_dir=None):
     runs = results.load_runs(STUDY, results_dir)
     if runs.empty:
@@ -103,3 +146,7 @@ def report(results_dir, cache_dir=None):
     predictions = results_dir / "transfer_photo_predictions.csv"
     if predictions.exists():
         photo_grid(read_predictions(predictions), figures / "transfer_photos.png", cache_dir)
+    histories = read_histories(results_dir)
+    if len(histories) and ((histories["condition"] == "scratch")
+                           & (histories["protocol"] == "offline")).any():
+        scratch_curves(histories, figures / "transfer_scratch_curves.png")

@@ -5,7 +5,6 @@ under the three conditions, in this process or side by side with others in worke
 
 import datetime
 import functools
-import math
 import time
 
 import numpy as np
@@ -16,74 +15,42 @@ from keras_cnn_course.arguments import positive_int
 
 from reproductions import study
 from reproductions.transfer import conditions as declared
-from reproductions.transfer.conditions import CONDITIONS, GAINS, PROTOCOL, ROWS
+from reproductions.transfer.conditions import CONDITIONS, GAINS, ONLINE, PROTOCOL, ROWS
 from reproductions.transfer.report import read_predictions, report
 
 
 
-def epochs_for(condition, n, steps=None):
-    budget = CONDITIONS[condition]
-    steps_per_epoch = math.ceil(n / budget.recipe.batch_size)
-    return max(1, min(budget.max_epochs, math.ceil((steps or budget.steps) / steps_per_epoch)))
-
-
-def fit_and_score(model, condition, train, test, seed, steps=None, tensorboard=None):
-    """Train `model` on (x, y) with the condition's recipe; test accuracy and timings (wall time:
-    training and testing; images/s: training alone). A model compiled before (`scratch_network`)
-    keeps its compiled step."""
+def train_condition(condition, build_model, train, validation, test, seed, log_dir,
+                    quick=False, tensorboard=False):
+    """Train `build_model()` by the condition's recipe with `training.fit`, stopping early on the
+    validation accuracy, keeping the best epoch's weights; (metrics, timings, test predictions,
+    per-epoch history, the trained model). Wall time: training, validation and the one test pass."""
     import keras
 
-    keras.utils.set_random_seed(seed)
-    if not model.compiled:
-        compile_for(model, condition)
-    epochs = epochs_for(condition, len(train[1]), steps)
+    from keras_cnn_course.training import fit
+
+    recipe = declared.recipe_for(condition, len(train[1]), seed, quick)
+    stopping = keras.callbacks.EarlyStopping("val_accuracy", patience=declared.PATIENCE,
+                                             restore_best_weights=True)
     started = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    result = fit(build_model, recipe, train, validation, log_dir=log_dir, callbacks=[stopping],
+                 verbose=0, tensorboard=tensorboard)
     start = time.perf_counter()
-    callbacks = [keras.callbacks.TensorBoard(str(tensorboard))] if tensorboard else []
-    history = model.fit(*train, batch_size=declared.BATCH, epochs=epochs, shuffle=True, verbose=0,
-                        callbacks=callbacks)
-    fit_seconds = time.perf_counter() - start
-    predicted = model.predict(test[0], batch_size=128, verbose=0).argmax(axis=1)
-    wall = time.perf_counter() - start
+    predicted = result.model.predict(test[0], batch_size=128, verbose=0).argmax(axis=1)
+    best = stopping.best_epoch  # 0-based; the weights the model now holds
+    history = result.history
     metrics = {"test_accuracy": 100 * float(np.mean(predicted == test[1])),
-               "train_accuracy": 100 * history.history["accuracy"][-1],
-               "train_images": len(train[1])}
-    steps_run = epochs * math.ceil(len(train[1]) / declared.BATCH)
-    return metrics, dict(wall_seconds=wall, started=started, epochs=epochs, steps=steps_run,
-                         images_per_second=epochs * len(train[1]) / fit_seconds,
-                         precision=keras.config.dtype_policy().name), predicted
+               "validation_accuracy": 100 * history["val_accuracy"][best],
+               "train_accuracy": 100 * history["accuracy"][best],
+               "selected_epoch": best + 1, "train_images": len(train[1])}
+    timing = dict(wall_seconds=result.wall_seconds + time.perf_counter() - start,
+                  started=started, epochs=len(history["epoch"]), steps=result.steps,
+                  images_per_second=result.images_per_second, precision=result.precision)
+    return metrics, timing, predicted, pd.DataFrame(history), result.model
 
 
-def compile_for(model, condition):
-    import keras
-
-    recipe = CONDITIONS[condition].recipe
-    model.compile(keras.optimizers.Adam(recipe.learning_rate), "sparse_categorical_crossentropy",
-                  metrics=["accuracy"], jit_compile=recipe.jit_compile,
-                  steps_per_execution=recipe.steps_per_execution)
-
-
-def scratch_network(size, num_classes, seed):
-    """EfficientNet-Lite0 exactly as a separate run with `seed` starts it (weights and dropout
-    state drawn right after seeding, Adam's state zero), in a model compiled once per shape in
-    this process: tracing its training step takes ~20 s, one scratch run's worth of set-up."""
-    import keras
-
-    from keras_cnn_course.models.efficientnet_lite import efficientnet_lite0
-
-    keras.utils.set_random_seed(seed)
-    fresh = efficientnet_lite0(weights=None, input_shape=(size, size, 3), classes=num_classes)
-    model = _compiled_scratch_network(size, num_classes)
-    for target, source in zip(model.variables, fresh.variables, strict=True):
-        target.assign(source)  # weights, BatchNorm statistics and the dropout seed
-    for variable in model.optimizer.variables:
-        if variable.name != "learning_rate":
-            variable.assign(keras.ops.zeros_like(variable))  # step count and moments
-    return model
-
-
-@functools.cache
-def _compiled_scratch_network(size, num_classes):
+def scratch_network(size, num_classes):
+    """EfficientNet-Lite0 from random initialisation, BatchNorm momentum SCRATCH_BN_MOMENTUM."""
     import keras
 
     from keras_cnn_course.models.efficientnet_lite import efficientnet_lite0
@@ -92,35 +59,44 @@ def _compiled_scratch_network(size, num_classes):
     for layer in model.layers:  # moving statistics must settle within a few hundred steps
         if isinstance(layer, keras.layers.BatchNormalization):
             layer.momentum = declared.SCRATCH_BN_MOMENTUM
-    compile_for(model, "scratch")
     return model
 
 
-def run_conditions(data, features, train_idx, test_idx, num_classes, seed, size, steps=None,
-                   tensorboard=None):
-    """The three conditions on one split: {condition: (metrics, timings, test predictions)};
-    `tensorboard`: a folder for each condition's TensorBoard logs."""
-    def logs(condition):
-        return tensorboard / condition / "tensorboard" if tensorboard else None
+def validation_split(y, seed):
+    """(train, validation) positions in `y`: one stratified fold of VALIDATION_FOLDS validates."""
+    fold = stratified_folds(y, declared.VALIDATION_FOLDS, seed)
+    return np.flatnonzero(fold != 0), np.flatnonzero(fold == 0)
 
+
+def run_conditions(data, features, train_idx, test_idx, num_classes, seed, size, run_dir,
+                   quick=False, tensorboard=False):
+    """The three conditions on one split, each logging into `run_dir/<condition>`:
+    {condition: (metrics, timings, test predictions, history)}."""
     from keras_cnn_course.transfer import finetune
 
-    y_train, y_test = data["y"][train_idx], data["y"][test_idx]
-    scratch = scratch_network(size, num_classes, seed)
-    runs = {"scratch": fit_and_score(scratch, "scratch", (data["x"][train_idx], y_train),
-                                     (data["x"][test_idx], y_test), seed, steps,
-                                     logs("scratch"))}
+    fit_idx, val_idx = (train_idx[part] for part in validation_split(data["y"][train_idx], seed))
+    y = data["y"]
+
+    def condition(name, x, build_model):
+        *outcome, history, model = train_condition(
+            name, build_model, (x[fit_idx], y[fit_idx]), (x[val_idx], y[val_idx]),
+            (x[test_idx], y[test_idx]), seed, run_dir / name, quick, tensorboard)
+        return (*outcome, history.assign(condition=name)), model
+
+    runs = {}
+    runs["scratch"], _ = condition("scratch", data["x"], lambda: scratch_network(size, num_classes))
     pooled, cut, top = features["pooled"], features["cut"], features["top"]
-    head = finetune.classifier(pooled.shape[1:], num_classes)
-    runs["frozen"] = fit_and_score(head, "frozen", (pooled[train_idx], y_train),
-                                   (pooled[test_idx], y_test), seed, steps, logs("frozen"))
-    tuned_head = finetune.classifier(pooled.shape[1:], num_classes, name="tuned_head")
-    tuned_head.get_layer("predictions").set_weights(head.get_layer("predictions").get_weights())
-    top.set_weights(features["top_weights"])  # each split starts from the ImageNet weights
-    model = finetune.stack(top, tuned_head)
-    runs["fine_tuned"] = fit_and_score(model, "fine_tuned", (cut[train_idx], y_train),
-                                       (cut[test_idx], y_test), seed, steps,
-                                       logs("fine_tuned"))
+    runs["frozen"], head = condition("frozen", pooled,
+                                     lambda: finetune.classifier(pooled.shape[1:], num_classes))
+
+    def fine_tuned():
+        tuned_head = finetune.classifier(pooled.shape[1:], num_classes, name="tuned_head")
+        tuned_head.get_layer("predictions").set_weights(
+            head.get_layer("predictions").get_weights())
+        top.set_weights(features["top_weights"])  # each split starts from the ImageNet weights
+        return finetune.stack(top, tuned_head)
+
+    runs["fine_tuned"], _ = condition("fine_tuned", cut, fine_tuned)
     return runs
 
 
@@ -193,41 +169,40 @@ def _fashion(quick, cache_dir, seeds):
     return data, features, declared.FASHION_SIZE, splits
 
 
-def train_split(part, index, options, tensorboard=None):
+def train_split(part, index, options, run_dir, tensorboard=False):
     """The three conditions on split `index` of `part`: (part, index, runs)."""
     data, features, size, splits = prepare(part, options)
     _, seed, train_idx, test_idx = splits[index]
     runs = run_conditions(data, features, train_idx, test_idx, len(data["classes"]), seed, size,
-                          declared.QUICK["steps"] if options[0] else None, tensorboard)
+                          run_dir, options[0], tensorboard)
     return part, index, runs
 
 
 def scratch_cost(part, index, options):
-    """Pixels the scratch network trains on in this split: most of the split's time."""
+    """Pixels in the split's training images: what the scratch network's epochs scale with."""
     _, _, size, splits = prepare(part, options)
-    n = len(splits[index][2])
-    return epochs_for("scratch", n) * math.ceil(n / declared.BATCH) * size**2
+    return len(splits[index][2]) * size**2
 
 
-def train_splits(tasks, options, workers, tensorboard=()):
-    """Yield `train_split` of every (part, index) in `tasks` as it finishes, `workers` at a time;
-    `tensorboard`: each task's folder for its logs (or none)."""
+def train_splits(tasks, options, workers, run_dirs, tensorboard=False):
+    """Yield `train_split` of every (part, index) in `tasks` as it finishes, `workers` at a time,
+    each logging into its own folder of `run_dirs`."""
     from keras_cnn_course.training.side_by_side import side_by_side
 
-    folders = list(tensorboard) or [None] * len(tasks)
-    return side_by_side(train_split, [(*task, options, folder)
-                                      for task, folder in zip(tasks, folders)], workers)
+    return side_by_side(train_split, [(*task, options, folder, tensorboard)
+                                      for task, folder in zip(tasks, run_dirs)], workers)
 
 
 def record(context, run, conditions):
     """One row per condition, plus the paired gains the lecture's claims are about."""
     prefix = ROWS[run.row].prefix
-    for condition, (metrics, timing, _) in conditions.items():
+    for condition, (metrics, timing, _, _) in conditions.items():
         context.append_run(run, metrics, key=f"{prefix}_{condition}", **timing)
         print(f"{prefix}_{condition} seed {run.seed}: test {metrics['test_accuracy']:.1f}% "
-              f"({timing['wall_seconds']:.0f} s)", flush=True)
+              f"(epoch {metrics['selected_epoch']} of {timing['epochs']}, "
+              f"{timing['wall_seconds']:.0f} s)", flush=True)
     for gain, (better, worse) in GAINS.items():
-        (high, high_timing, _), (low, low_timing, _) = conditions[better], conditions[worse]
+        (high, high_timing, *_), (low, low_timing, *_) = conditions[better], conditions[worse]
         timing = {"wall_seconds": high_timing["wall_seconds"] + low_timing["wall_seconds"]}
         context.append_run(run, {"accuracy_gain": high["test_accuracy"] - low["test_accuracy"]},
                            key=f"{prefix}_{gain}", **timing)
@@ -248,8 +223,14 @@ def save_predictions(results_dir, data, test_idx, fold, runs):
 
 def train(runs, context):
     """Each run's split under the three conditions, `--workers` splits side by side (longest
-    first); features are computed and cached here, once, before any worker starts."""
+    first); features are computed and cached here, once, before any worker starts. Under a
+    documented source's protocol: its recipe (online.py)."""
     args = context.args
+    if args.protocol != PROTOCOL:
+        from reproductions.transfer import online
+
+        yield from online.train(runs, context)
+        return
     options = (args.quick, args.cache_dir, args.seeds or declared.FASHION_SEEDS)
     tasks = {}
     for run in runs:
@@ -259,13 +240,15 @@ def train(runs, context):
                      if prefix == row.prefix and seed == run.seed)
         tasks[(row.part, index)] = run
     order = sorted(tasks, key=lambda task: -scratch_cost(*task, options))
-    folders = [context.run_dir(tasks[task]) for task in order] if args.tensorboard else ()
-    for part, index, conditions in train_splits(order, options, args.workers, folders):
+    folders = [context.run_dir(tasks[task]) for task in order]
+    for part, index, conditions in train_splits(order, options, args.workers, folders,
+                                                args.tensorboard):
         run = tasks[(part, index)]
         data, _, _, splits = prepare(part, options)
         if part == "photos":
             save_predictions(context.results_dir, data, splits[index][3], run.seed, conditions)
         record(context, run, conditions)
+        context.keep_history(run, frame=pd.concat([c[3] for c in conditions.values()]))
         yield run
 
 
@@ -273,8 +256,24 @@ def finish(context):
     report(context.results_dir, context.args.cache_dir)
 
 
+def preflight(args):
+    """Refuse --quick under a documented source's protocol; check its downloads (online.py)."""
+    if args.protocol == PROTOCOL:
+        return
+    if args.quick:
+        raise ValueError(f"--quick --protocol {args.protocol}: --quick is the offline protocol's "
+                         "smoke test; leave out --quick to run the source's recipe")
+    from reproductions.transfer import online
+
+    online.preflight(args.protocol, args.data_dir, args.weights)
+
+
 def options(cli):
     cli.add_argument("--cache-dir", help="package cache (default $KCC_CACHE_DIR)")
+    cli.add_argument("--data-dir", help="TFDS data directory for the documented sources' data "
+                     "sets (default ~/tensorflow_datasets)")
+    cli.add_argument("--weights", metavar="FILE", help="the Keras ImageNet weights file of the "
+                     "protocol's backbone (default: the Keras cache, else downloaded)")
     cli.add_argument("--workers", type=positive_int, default=declared.WORKERS, metavar="N",
                      help=f"train N splits side by side, one thread each "
                      f"(default {declared.WORKERS})")
@@ -284,7 +283,7 @@ STUDY = study.Study(
     name="transfer", module="reproductions.transfer",
     description="Transfer learning from ImageNet on real images, offline: "
     "`make reproduce-transfer`.",
-    rows=ROWS, train=train, finish=finish, protocols=(PROTOCOL,),
+    rows=ROWS, train=train, finish=finish, protocols=(PROTOCOL, *ONLINE), preflight=preflight,
     one_device_reason="trains each small model on one device", options=options, quiet=True)
 
 

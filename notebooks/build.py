@@ -43,6 +43,7 @@ BEGIN = re.compile(r"^(?P<indent>\s*)# BEGIN SOLUTION(?::\s*(?P<stub>.+))?\s*$")
 END = re.compile(r"^\s*# END SOLUTION\s*$")
 VERSIONS = ("student", "teacher")
 SHORT_ENV = "KCC_NOTEBOOK_SHORT"
+FIELDS = ("notebook", "seconds", "measured", "cpu", "load_average")
 
 INSTALL = '''\
 # Colab or a fresh Jupyter: install the course (a no-op where keras_cnn_course is installed).
@@ -51,6 +52,7 @@ if importlib.util.find_spec("keras_cnn_course") is None:
     subprocess.run(["git", "clone", "--depth", "1", "{url}", "keras_cnn_course"], check=True)
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "./keras_cnn_course"],
                    check=True)
+    importlib.invalidate_caches()
     os.environ["KCC_ROOT"] = os.path.abspath("keras_cnn_course")  # the reference results
     subprocess.run(["kcc", "data"], check=True)  # the data sets, fetched and verified'''
 
@@ -108,8 +110,9 @@ def run_time(stem, timings):
     row = timings.get(stem)
     if row is None:
         return "not measured yet (`make notebooks-timings`)"
-    return (f"{duration(row['seconds'])} in full mode on {row['cpu']} "
-            f"(measured {row['measured']} by `make notebooks-timings`)")
+    return (f"{duration(row['seconds'])} in full mode on a {row['cpu']} (measured "
+            f"{row['measured']} by `make notebooks-timings`, the machine's load average "
+            f"{row['load_average']} at the start)")
 
 
 def title_and_summary(notebook):
@@ -248,15 +251,17 @@ def measure(names):
     timings = read_timings()
     chosen = [s for s in sources() if not names or s.stem in names or s.stem[:2] in names]
     for source in chosen:
+        load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
         start = time.perf_counter()
         execute(output_path(source, "teacher"), short=False)
         seconds = time.perf_counter() - start
         print(f"{source.stem}: {duration(seconds)}", flush=True)
         timings[source.stem] = {"notebook": source.stem, "seconds": f"{seconds:.0f}",
-                                "measured": datetime.date.today().isoformat(), "cpu": cpu_name()}
+                                "measured": datetime.date.today().isoformat(), "cpu": cpu_name(),
+                                "load_average": f"{load:.1f}"}
         temporary = TIMINGS.with_suffix(".csv.tmp")
         with temporary.open("w", newline="") as handle:
-            writer = csv.DictWriter(handle, ["notebook", "seconds", "measured", "cpu"])
+            writer = csv.DictWriter(handle, FIELDS)
             writer.writeheader()
             writer.writerows(timings[stem] for stem in sorted(timings))
         temporary.replace(TIMINGS)

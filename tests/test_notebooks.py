@@ -42,6 +42,13 @@ def test_one_source_gives_both_versions(stem):
     assert build.repository_url() in install and "find_spec(\"keras_cnn_course\")" in install
 
 
+def test_no_notebook_takes_more_than_five_minutes_in_full_mode():
+    timings = build.read_timings()
+    assert set(timings) <= set(STEMS), "notebooks/timings.csv names a notebook that is gone"
+    slow = {stem: row["seconds"] for stem, row in timings.items() if float(row["seconds"]) > 300}
+    assert not slow, f"full-mode run times over 5 minutes (seconds): {slow}"
+
+
 @pytest.mark.parametrize("stem", STEMS)
 def test_every_check_rejects_the_blank_stub(stem):
     """The student version's setup cell, then each stub and the check after it: the check must
@@ -49,7 +56,8 @@ def test_every_check_rejects_the_blank_stub(stem):
     notebook = build.render(build.SOURCES / f"{stem}.py", "student", build.repository_url(), {})
     code = [cell for cell in notebook.cells if cell.cell_type == "code"]
     namespace = {"__name__": "__main__"}
-    exec(code[1].source, namespace)  # code[0] installs, code[1] imports
+    setup = [line for line in code[1].source.splitlines() if not line.startswith("%")]
+    exec("\n".join(setup), namespace)  # code[0] installs, code[1] imports (without magics)
     checked = 0
     for stub, check in zip(code, code[1:]):
         if "# YOUR CODE HERE" not in stub.source:
@@ -65,6 +73,7 @@ def test_every_check_rejects_the_blank_stub(stem):
     assert checked >= 3
 
 
+@pytest.mark.notebooks
 @pytest.mark.parametrize("stem", STEMS)
 def test_teacher_notebook_runs_in_short_mode_and_every_check_passes(stem):
     notebook = build.execute(build.SOLUTIONS / f"{stem}.ipynb", short=True)
@@ -72,5 +81,6 @@ def test_teacher_notebook_runs_in_short_mode_and_every_check_passes(stem):
     for cell in checks:
         text = "".join(o.get("text", "") for o in cell.outputs if o.get("name") == "stdout")
         assert text.startswith("✓"), f"{cell.source!r} printed {text!r}"
-    figures = sum("image/png" in o.get("data", {}) for c in notebook.cells for o in c.outputs)
+    figures = sum("image/png" in o.get("data", {}) for c in notebook.cells
+                  for o in c.get("outputs", []))
     assert figures >= 2, "the figures are shown inline"

@@ -8,6 +8,7 @@
 # `docs/lecture.md` maps each to the function of `keras_cnn_course.lecture` used here.
 
 # %%
+# %matplotlib inline
 import numpy as np
 import matplotlib.pyplot as plt
 

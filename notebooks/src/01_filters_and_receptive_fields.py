@@ -10,6 +10,7 @@
 # high where the image resembles the filter"*, *AlexNet conv1*, *Pooling*.
 
 # %%
+# %matplotlib inline
 import numpy as np
 import matplotlib.pyplot as plt
 import keras

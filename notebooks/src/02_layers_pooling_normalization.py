@@ -8,6 +8,7 @@
 # Normalization*.
 
 # %%
+# %matplotlib inline
 import numpy as np
 import matplotlib.pyplot as plt
 import keras
@@ -64,6 +65,11 @@ x, a, b = rng.normal(size=(12, 12)), rng.normal(size=(3, 3)), rng.normal(size=(3
 two = correlation.correlate(correlation.correlate(x, a), b)
 one = correlation.correlate(x, structure.compose_kernels(a, b))
 print("kernel", structure.compose_kernels(a, b).shape, "| max difference:", np.abs(two - one).max())
+fig, axes = plt.subplots(1, 3, figsize=(7, 2.6))
+for ax, (title, kernel) in zip(axes, {"a (3×3)": a, "then b (3×3)": b,
+                                      "= one 5×5 kernel": structure.compose_kernels(a, b)}.items()):
+    ax.imshow(kernel, cmap="RdBu_r"), ax.set_title(title), ax.set_xticks([]), ax.set_yticks([])
+plt.show()
 
 # %% [markdown]
 # ## 1×1 convolution
@@ -135,7 +141,15 @@ check.lenet5(build_lenet5)
 # $\beta$); they differ in the axes the statistics run over, for an $(N, H, W, C)$ tensor:
 
 # %%
-normalization.AXES
+print(normalization.AXES)
+x = np.random.default_rng(2).normal(size=(8, 6, 6, 3)) * [1.0, 4.0, 0.5] + [0.0, 5.0, -2.0]
+fig, axes = plt.subplots(1, 4, figsize=(13, 2.8), sharey=True)
+for ax, (kind, values) in zip(axes, {"input": x, **{kind: normalization.normalize(x, kind)
+                                                     for kind in normalization.AXES}}.items()):
+    for channel in range(3):
+        ax.hist(values[..., channel].ravel(), bins=30, alpha=0.5, label=f"channel {channel}")
+    ax.set_title(kind)
+axes[0].legend(fontsize=8); plt.show()
 
 # %% [markdown]
 # ### Exercise 4: batch and layer normalization

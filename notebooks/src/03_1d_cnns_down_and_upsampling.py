@@ -9,6 +9,7 @@
 # and 05 (MNIST-1D).
 
 # %%
+# %matplotlib inline
 import numpy as np
 import matplotlib.pyplot as plt
 import keras

@@ -8,6 +8,7 @@
 # its reference results and train one short row yourself.
 
 # %%
+# %matplotlib inline
 import numpy as np
 import matplotlib.pyplot as plt
 from IPython.display import Image, display

@@ -7,6 +7,7 @@
 # results, then both nets built, counted and trained for a short budget yourself.
 
 # %%
+# %matplotlib inline
 import numpy as np
 import matplotlib.pyplot as plt
 import keras

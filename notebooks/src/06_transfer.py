@@ -9,6 +9,7 @@
 # then one split of the photos trained frozen and fine-tuned yourself.
 
 # %%
+# %matplotlib inline
 import numpy as np
 import matplotlib.pyplot as plt
 import keras
@@ -79,7 +80,7 @@ from keras_cnn_course.models import efficientnet_lite0
 
 full_net = efficientnet_lite0(weights="imagenet")
 sample = x_all[np.random.default_rng(1).permutation(len(x_all))[:2 if SHORT else 4]]
-probabilities = full_net.predict(preprocess_input(keras.ops.image.resize(sample, (224, 224))), verbose=0)
+probabilities = np.asarray(full_net(preprocess_input(keras.ops.image.resize(sample, (224, 224))), training=False))
 fig, axes = plt.subplots(1, 4, figsize=(12, 3.4))
 for ax, image, top in zip(axes, sample, decode_predictions(probabilities, top=2)):
     ax.imshow(image), ax.axis("off")

@@ -246,16 +246,21 @@ def cpu_name():
     return f"{os.cpu_count()}-core {platform.processor() or platform.machine()}"
 
 
-def measure(names):
-    """Run the chosen teacher notebooks in full mode, one at a time; record their wall times."""
+def measure(names, outputs=None):
+    """Run the chosen teacher notebooks in full mode, one at a time; record their wall times
+    (and keep the executed notebooks in `outputs`, a directory, when given)."""
     timings = read_timings()
     chosen = [s for s in sources() if not names or s.stem in names or s.stem[:2] in names]
     for source in chosen:
         load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
         start = time.perf_counter()
-        execute(output_path(source, "teacher"), short=False)
+        executed = execute(output_path(source, "teacher"), short=False)
         seconds = time.perf_counter() - start
-        print(f"{source.stem}: {duration(seconds)}", flush=True)
+        print(f"{source.stem}: {duration(seconds)}" + (" (over the 5-minute limit)"
+                                                       if seconds > 300 else ""), flush=True)
+        if outputs is not None:
+            Path(outputs).mkdir(parents=True, exist_ok=True)
+            nbformat.write(executed, Path(outputs) / f"{source.stem}.ipynb")
         timings[source.stem] = {"notebook": source.stem, "seconds": f"{seconds:.0f}",
                                 "measured": datetime.date.today().isoformat(), "cpu": cpu_name(),
                                 "load_average": f"{load:.1f}"}
@@ -273,6 +278,8 @@ def main(argv=None):
     group.add_argument("--check", action="store_true", help="exit 1 if a generated file is stale")
     group.add_argument("--time", nargs="*", metavar="NOTEBOOK",
                        help="measure the full-mode run time of these notebooks (default: all)")
+    parser.add_argument("--outputs", metavar="DIR",
+                        help="with --time: keep the executed notebooks in DIR (outside the repo)")
     args = parser.parse_args(argv)
     if args.check:
         stale = stale_files()
@@ -281,7 +288,7 @@ def main(argv=None):
         return 1 if stale else 0
     if args.time is not None:
         write()  # measure what the sources say now
-        measure(args.time)
+        measure(args.time, args.outputs)
     write()
     return 0
 

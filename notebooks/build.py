@@ -18,6 +18,7 @@ notebook list is generated from the same sources.
 
 import argparse
 import configparser
+import contextlib
 import csv
 import datetime
 import os
@@ -218,22 +219,56 @@ def execute(path, short, timeout=900):
     from nbclient import NotebookClient
 
     notebook = nbformat.read(path, as_version=4)
+    with _kernel_environment(short), tempfile.TemporaryDirectory(prefix="kcc-notebook-") as scratch:
+        NotebookClient(notebook, timeout=timeout, kernel_name="python3",
+                       resources={"metadata": {"path": scratch}}).execute()
+    return notebook
+
+
+def execute_in_one_kernel(paths, short, timeout=900):
+    """{path: executed notebook, or the exception it raised}, all run in one kernel (the tests:
+    TensorFlow is imported once). Before each notebook `%reset -f` empties the namespace, so a
+    notebook cannot use another's variables; imported modules and their settings stay."""
+    from jupyter_client.manager import AsyncKernelManager
+    from jupyter_core.utils import run_sync
+    from nbclient import NotebookClient
+
+    executed = {}
+    with _kernel_environment(short), tempfile.TemporaryDirectory(prefix="kcc-notebook-") as scratch:
+        manager = AsyncKernelManager(kernel_name="python3")
+        run_sync(manager.start_kernel)(cwd=scratch)
+        try:
+            for path in paths:
+                notebook = nbformat.read(path, as_version=4)
+                reset = nbformat.v4.new_code_cell(f"%reset -f\nimport os\nos.chdir({scratch!r})")
+                notebook.cells.insert(0, reset)
+                try:
+                    NotebookClient(notebook, km=manager, timeout=timeout).execute()
+                    executed[path] = notebook
+                except Exception as error:  # noqa: BLE001 -- reported per notebook by the caller
+                    executed[path] = error
+                notebook.cells.remove(reset)
+        finally:
+            run_sync(manager.shutdown_kernel)(now=True)
+    return executed
+
+
+@contextlib.contextmanager
+def _kernel_environment(short):
+    """The kernel's environment: this checkout first on the path, short mode on or off."""
     python_path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     changes = {SHORT_ENV: "1" if short else "0", "PYTHONPATH": python_path,
                "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2")}
     previous = {name: os.environ.get(name) for name in changes}
     os.environ.update(changes)
     try:
-        with tempfile.TemporaryDirectory(prefix="kcc-notebook-") as scratch:
-            NotebookClient(notebook, timeout=timeout, kernel_name="python3",
-                           resources={"metadata": {"path": scratch}}).execute()
+        yield
     finally:
         for name, value in previous.items():
             if value is None:
                 os.environ.pop(name)
             else:
                 os.environ[name] = value
-    return notebook
 
 
 def cpu_name():

@@ -73,10 +73,21 @@ def test_every_check_rejects_the_blank_stub(stem):
     assert checked >= 3
 
 
+@pytest.fixture(scope="module")
+def executed_teacher_notebooks():
+    """Every teacher notebook run in short mode, in one kernel (one TensorFlow import)."""
+    paths = [build.SOLUTIONS / f"{stem}.ipynb" for stem in STEMS]
+    return {path.stem: notebook
+            for path, notebook in build.execute_in_one_kernel(paths, short=True).items()}
+
+
 @pytest.mark.notebooks
 @pytest.mark.parametrize("stem", STEMS)
-def test_teacher_notebook_runs_in_short_mode_and_every_check_passes(stem):
-    notebook = build.execute(build.SOLUTIONS / f"{stem}.ipynb", short=True)
+def test_teacher_notebook_runs_in_short_mode_and_every_check_passes(stem,
+                                                                     executed_teacher_notebooks):
+    notebook = executed_teacher_notebooks[stem]
+    if isinstance(notebook, Exception):
+        raise notebook
     checks = [cell for cell in notebook.cells if is_check(cell)]
     for cell in checks:
         text = "".join(o.get("text", "") for o in cell.outputs if o.get("name") == "stdout")

@@ -154,7 +154,7 @@ print(f"frozen:     test accuracy {frozen.final['test_accuracy']:.1%}\n"
       f"({len(test_idx)} test photos: one photo is {1 / len(test_idx):.1%})")
 
 # %% [markdown]
-# On 124 photos the two are close: fine-tuning pays off with more data (the reference's
+# On about 120 training photos the two are close: fine-tuning pays off with more data (the reference's
 # Fashion-MNIST learning curve above), and both are far above the same network trained from
 # scratch on so few images.
 #

@@ -126,8 +126,9 @@ train_idx, test_idx = np.array(train_idx), np.array(test_idx)
 features_net, preprocess = backbone("efficientnet_lite0", input_shape=(96, 96, 3))
 bottom, top = split_backbone(features_net, "block6d_add")  # top: block7a, the 1x1 head conv, pooling
 cut_features = bottom.predict(preprocess(x_all[np.r_[train_idx, test_idx]]), verbose=0)
+pooled = top.predict(cut_features, verbose=0)  # the frozen network's 1,280 features
 cut_train, cut_test = cut_features[:len(train_idx)], cut_features[len(train_idx):]
-pooled_train, pooled_test = top.predict(cut_train, verbose=0), top.predict(cut_test, verbose=0)
+pooled_train, pooled_test = pooled[:len(train_idx)], pooled[len(train_idx):]
 y_train, y_test = y_all[train_idx], y_all[test_idx]
 print(f"{len(train_idx)} training and {len(test_idx)} test photos; features {pooled_train.shape[1:]}")
 

@@ -10,8 +10,12 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 
 install: $(VENV)/.installed
 
+# One TensorFlow distribution, tensorflow (docs/install.md): a venv made by an earlier version holds
+# tensorflow-cpu, which shares the tensorflow/ directory with it, so both go before the install.
 $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
+	if $(PY) -m pip show --quiet tensorflow-cpu >/dev/null 2>&1; then \
+		$(PY) -m pip uninstall --quiet --yes tensorflow-cpu tensorflow; fi
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $@
 
@@ -21,9 +25,10 @@ data: install
 test: data
 	$(PY) -m pytest
 
-# A newcomer's real runs on a fresh clone of the committed project: minutes of training.
+# A newcomer's real runs on a fresh clone of the committed project: minutes of training; and the
+# installed wheel's commands that build every network and fetch the data.
 test-slow: data
-	$(PY) -m pytest -m slow tests/test_newcomer.py
+	$(PY) -m pytest -m slow tests/test_newcomer.py tests/test_install.py
 
 reproduce-mnist: data
 	$(PY) -m reproductions.nielsen_mnist $(ARGS)

@@ -1,12 +1,17 @@
 """The `kcc` command: one sub-command per task a student or teacher runs.
 
 Each module in COMMAND_MODULES has `register(subparsers)`, which adds its sub-commands and sets
-`func` on each; nothing heavy (TensorFlow) is imported until a command runs.
+`func` on each; nothing heavy (TensorFlow) is imported until a command runs. The `kcc` command
+runs in a child process whose stderr is forwarded without TensorFlow's start-up notices
+(keras_cnn_course.notices); `main(argv)` runs in-process.
 """
 
 import argparse
 import importlib
 import sys
+
+from keras_cnn_course import notices
+from keras_cnn_course.project import version
 
 COMMAND_MODULES = (
     "keras_cnn_course.data_commands",
@@ -15,6 +20,7 @@ COMMAND_MODULES = (
     "keras_cnn_course.lecture.commands",
     "keras_cnn_course.transfer.commands",
     "keras_cnn_course.launch_commands",
+    "keras_cnn_course.reproduce_commands",
 )
 
 
@@ -22,6 +28,7 @@ def build_parser():
     parser = argparse.ArgumentParser(
         prog="kcc", description="Keras CNN course: models, data, reproductions and figures."
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
     for name in COMMAND_MODULES:
@@ -30,6 +37,10 @@ def build_parser():
 
 
 def main(argv=None):
+    """Run `kcc ARGV`; without `argv` (the `kcc` command), in a filtered child process."""
+    if argv is None:
+        return notices.run_filtered(sys.argv[1:])
+    notices.quiet_environment()
     try:
         args = build_parser().parse_args(argv)
     except SystemExit as exit:  # --help (0) or a bad option (2): argparse has printed why

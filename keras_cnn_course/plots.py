@@ -13,13 +13,13 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from keras_cnn_course.data.cache import atomic_path  # noqa: E402
-
 
 def save(figure, path, *, dpi=120, tight=True):
     """Write `figure` (from pyplot or a `matplotlib.figure.Figure`) to `path` via a temporary file,
     in the format its suffix names (PNG without one); `tight` crops the margins to the drawing.
     A pyplot figure is closed afterwards. Returns the path."""
+    from keras_cnn_course.data.cache import atomic_path  # loads TensorFlow: only when writing
+
     path = Path(path)
     with atomic_path(path) as tmp:
         figure.savefig(tmp, format=path.suffix.lstrip(".") or "png", dpi=dpi,

@@ -48,14 +48,12 @@ FIELDS = ("notebook", "seconds", "measured", "cpu", "load_average")
 
 INSTALL = '''\
 # Colab or a fresh Jupyter: install the course (a no-op where keras_cnn_course is installed).
-import importlib.util, os, subprocess, sys
+import importlib, importlib.util, subprocess, sys
 if importlib.util.find_spec("keras_cnn_course") is None:
-    subprocess.run(["git", "clone", "--depth", "1", "{url}", "keras_cnn_course"], check=True)
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "./keras_cnn_course"],
-                   check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "git+{url}"], check=True)
     importlib.invalidate_caches()
-    os.environ["KCC_ROOT"] = os.path.abspath("keras_cnn_course")  # the reference results
-    subprocess.run(["kcc", "data"], check=True)  # the data sets, fetched and verified'''
+    # the data sets, fetched and verified
+    subprocess.run([sys.executable, "-m", "keras_cnn_course.cli", "data"], check=True)'''
 
 
 def repository_url(setup_cfg=ROOT / "setup.cfg"):

@@ -33,7 +33,7 @@ import numpy as np
 
 from keras_cnn_course import results
 from keras_cnn_course.arguments import positive_int
-from keras_cnn_course.results.documented import repo_root
+from keras_cnn_course.project import repo_root
 
 USER_DIR = "my_results"  # the user's own results in a clone (listed in .gitignore)
 QUICK_MARKER = ".quick"  # in a results directory: it holds --quick results (1 epoch, tiny data)

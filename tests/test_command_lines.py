@@ -1,9 +1,11 @@
 """Command-line values are refused at parse time: exit code 2 and a message naming the option,
 the value and the accepted range, before anything is loaded, trained or written."""
 
+import argparse
+
 import pytest
 
-from keras_cnn_course import cli
+from keras_cnn_course import arguments, cli
 from reproductions import mnist1d, nielsen_mnist, study, transfer
 
 
@@ -91,3 +93,45 @@ def test_bench_options_are_checked_at_parse_time(nothing_starts, capsys):
         with pytest.raises(SystemExit) as stop:
             main(argv)
         assert stop.value.code == 2 and expected in capsys.readouterr().err, argv
+
+
+TYPES = {  # every argparse type of keras_cnn_course.arguments: a bad value, what is accepted
+    "positive_int": (arguments.positive_int, "0", "an integer >= 1"),
+    "non_negative_int": (arguments.non_negative_int, "-1", "an integer >= 0"),
+    "int_between": (arguments.int_between(1, 5), "six", "an integer in [1, 5]"),
+    "positive_float": (arguments.positive_float, "0", "a finite number > 0"),
+    "non_negative_float": (arguments.non_negative_float, "nan", "a finite number >= 0"),
+}
+
+
+def parse_error(type_, value, capsys):
+    parser = argparse.ArgumentParser(prog="p")
+    parser.add_argument("--x", type=type_)
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--x", value])
+    return capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", sorted(TYPES))
+def test_each_argument_type_names_the_option_the_value_and_what_is_accepted(name, capsys):
+    type_, bad, accepted = TYPES[name]
+    assert f"argument --x: must be {accepted}, got {bad!r}" in parse_error(type_, bad, capsys)
+
+
+def test_every_argument_type_is_checked():
+    public = {name for name, value in vars(arguments).items() if callable(value)
+              and value.__module__ == arguments.__name__ and not name.startswith("_")}
+    assert public - {"argument_type"} == set(TYPES)
+
+
+def test_a_type_refusing_with_a_value_error_keeps_its_message(capsys):
+    @arguments.argument_type
+    def even(text):
+        if int(text) % 2:  # a non-number is int's own ValueError, kept too
+            raise ValueError(f"must be an even integer, got {text!r}")
+        return int(text)
+
+    assert "argument --x: must be an even integer, got '3'" in parse_error(even, "3", capsys)
+    err = parse_error(even, "x", capsys)
+    assert "argument --x: invalid literal for int() with base 10: 'x'" in err
+    assert "invalid even value" not in err

@@ -1,6 +1,6 @@
 """The model zoo: every factory builds, has the documented parameter count, and refuses bad input.
 
-Documented counts are read from reproductions/documented.csv (study "params"), not repeated here.
+Documented counts are read from the package's documented.csv (study "params"), not repeated here.
 Heavy models are built once per module (at the documented shapes, for the counts) and otherwise
 at small inputs.
 """
@@ -9,7 +9,6 @@ import json
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import keras
 import numpy as np
@@ -18,9 +17,10 @@ import pytest
 
 from keras_cnn_course import models
 from keras_cnn_course.models import SOURCES, book_l2, get_model
+from keras_cnn_course.results.documented import study_file
 from keras_cnn_course.training.fused_adam import FusedAdam
 
-DOCUMENTED = Path(__file__).resolve().parents[1] / "reproductions" / "documented.csv"
+DOCUMENTED = study_file("documented.csv")
 KERAS_APPLICATIONS = {"mobilenet_v2", "resnet50", "xception", "efficientnet_b0"}  # transfer issue
 
 # Small inputs (and widths) for forward passes; the count tests use the documented shapes.

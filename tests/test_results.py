@@ -27,13 +27,23 @@ PROTOCOLS = "study,protocol,description\ntoy,fast,the default\ntoy,book,the sour
 
 @pytest.fixture
 def root(tmp_path, monkeypatch):
-    """A project root with its own documented.csv and an empty results directory."""
+    """A project root with an empty results directory, and its own documented.csv."""
+    studies(tmp_path / "studies", monkeypatch, {"documented.csv": DOCUMENTED,
+                                                "protocols.csv": PROTOCOLS})
     (tmp_path / "reproductions").mkdir()
-    (tmp_path / "reproductions" / "documented.csv").write_text(DOCUMENTED)
-    (tmp_path / "reproductions" / "protocols.csv").write_text(PROTOCOLS)
     (tmp_path / "results").mkdir()
     monkeypatch.setenv("KCC_ROOT", str(tmp_path))
     return tmp_path
+
+
+def studies(directory, monkeypatch, files):
+    """The studies' declarations (documented.csv, ...) read from `directory`, holding `files`."""
+    from keras_cnn_course.results import documented
+
+    directory.mkdir()
+    for name, text in files.items():
+        (directory / name).write_text(text)
+    monkeypatch.setattr(documented, "STUDIES", directory)
 
 
 def add(key, seed, metrics, protocol="fast", **kwargs):
@@ -413,11 +423,9 @@ def test_your_page_shows_the_reference_beside_yours(root, tmp_path):
 
 
 def clone_copy(tmp_path, monkeypatch):
-    """A copy of the clone's layout (the reproductions' CSVs, results/, README.md) as KCC_ROOT."""
+    """A copy of the clone's layout (reproductions/, results/, README.md) as KCC_ROOT."""
     real, clone = results.repo_root(), tmp_path / "clone"
     (clone / "reproductions").mkdir(parents=True)
-    for path in (real / "reproductions").glob("*.csv"):
-        shutil.copy(path, clone / "reproductions")
     shutil.copytree(real / "results", clone / "results")
     shutil.copy(real / "README.md", clone)
     monkeypatch.setenv("KCC_ROOT", str(clone))

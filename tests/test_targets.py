@@ -24,11 +24,15 @@ toy,book,rows_within_tolerance,first final,,,book rows
 
 @pytest.fixture
 def root(tmp_path, monkeypatch):
-    (tmp_path / "reproductions").mkdir()
-    (tmp_path / "reproductions" / "documented.csv").write_text(DOCUMENTED)
-    (tmp_path / "reproductions" / "targets.csv").write_text(TARGETS)
-    (tmp_path / "reproductions" / "protocols.csv").write_text(
+    from keras_cnn_course.results import documented
+
+    (tmp_path / "studies").mkdir()
+    (tmp_path / "studies" / "documented.csv").write_text(DOCUMENTED)
+    (tmp_path / "studies" / "targets.csv").write_text(TARGETS)
+    (tmp_path / "studies" / "protocols.csv").write_text(
         "study,protocol,description\ntoy,fast,the default\ntoy,book,the source's recipe\n")
+    monkeypatch.setattr(documented, "STUDIES", tmp_path / "studies")
+    (tmp_path / "reproductions").mkdir()
     (tmp_path / "results").mkdir()
     monkeypatch.setenv("KCC_ROOT", str(tmp_path))
     return tmp_path
@@ -76,7 +80,7 @@ def test_rows_within_tolerance_names_the_rows_that_fail(root):
 def test_a_study_without_targets_has_no_section(root):
     add("final", 0, 99.60, 99.6)
     assert "## Targets" in study_markdown("toy")
-    (root / "reproductions" / "targets.csv").write_text(TARGETS.splitlines()[0] + "\n")
+    (root / "studies" / "targets.csv").write_text(TARGETS.splitlines()[0] + "\n")
     assert "## Targets" not in study_markdown("toy")
 
 
@@ -87,7 +91,7 @@ def test_a_study_without_targets_has_no_section(root):
     ("toy,fast,mean,final,,99,x", "needs a comparison"),
 ])
 def test_a_wrong_targets_file_is_refused_by_name(root, line, message):
-    path = root / "reproductions" / "targets.csv"
+    path = root / "studies" / "targets.csv"
     path.write_text(TARGETS.splitlines()[0] + "\n" + line + "\n")
     with pytest.raises(ValueError, match=message) as error:
         load_targets()

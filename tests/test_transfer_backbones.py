@@ -1,16 +1,16 @@
 """keras.applications backbones: built like EfficientNet-Lite0, weights download bounded in time."""
 
 import subprocess
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from keras.src.backend import config as keras_config
 
+from keras_cnn_course.results.documented import study_file
 from keras_cnn_course.transfer import backbones
 
-DOCUMENTED = pd.read_csv(Path(__file__).parents[1] / "reproductions/documented.csv").set_index("key")
+DOCUMENTED = pd.read_csv(study_file("documented.csv")).set_index("key")
 
 
 def test_mobilenet_v2_backbone_has_the_tutorials_parameter_count():

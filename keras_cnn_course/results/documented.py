@@ -1,44 +1,61 @@
-"""The documented figures (book, lecture, papers) as data: `reproductions/documented.csv`.
+"""The documented figures (book, lecture, papers) as data: `studies/documented.csv`, package data
+of `keras_cnn_course.results`.
 
 One row per figure: key, study, model, config (JSON kwargs or empty), metric, value, unit,
 tolerance, better (higher / lower / none = two-sided), source, locator, note. Where the lecture
 and the book disagree, both rows are there and the note says how.
 
-Beside it: `protocols.csv` (study, protocol, description: how each protocol trains) and
+Beside it: `protocols.csv` (study, protocol, description: how each protocol trains),
 `undocumented_keys.csv` (study, key, note: what a study measures without a documented figure,
-such as its controls).
+such as its controls) and `targets.csv` (results.targets).
+
+The package's reference results are `results/` of the clone the package runs from, and the copy
+of its CSVs installed with the package (`keras_cnn_course/reference/`) elsewhere.
 """
 
-import os
+from importlib import resources
 from pathlib import Path
 
 import pandas as pd
 
-ROOT_ENV = "KCC_ROOT"
+from keras_cnn_course.project import clone_root, repo_root  # noqa: F401 (repo_root: exported)
+
+STUDIES = resources.files(__package__) / "studies"  # documented.csv, targets.csv, ...
+INSTALLED_REFERENCE = resources.files("keras_cnn_course") / "reference"  # results/*.csv
 COLUMNS = ("key", "study", "model", "config", "metric", "value", "unit", "tolerance", "better",
            "source", "locator", "note")
 BETTER = ("higher", "lower", "none")
 
 
-def repo_root(root=None):
-    """The project clone: `root`, else $KCC_ROOT, else the directory above the package."""
-    root = Path(root or os.environ.get(ROOT_ENV) or Path(__file__).resolve().parents[2])
-    if not (root / "reproductions" / "documented.csv").is_file():
-        raise FileNotFoundError(
-            f"{root} has no reproductions/documented.csv. Run from a clone of the project or set "
-            f"{ROOT_ENV}=/path/to/the/clone (or pass root=...)."
-        )
-    return root
+def study_file(name):
+    """One of the studies' declarations: documented.csv, targets.csv, protocols.csv or
+    undocumented_keys.csv."""
+    return Path(STUDIES) / name
 
 
 def results_dir(results_dir=None, root=None):
-    """Where `<study>.csv` and the generated tables live: the argument, else <root>/results."""
-    return Path(results_dir) if results_dir is not None else repo_root(root) / "results"
+    """Where `<study>.csv` and the generated tables live: the argument, else the package's
+    reference results (<clone>/results, or the copy installed with the package)."""
+    if results_dir is not None:
+        return Path(results_dir)
+    clone = clone_root(root)
+    if clone is not None:
+        return clone / "results"
+    if not INSTALLED_REFERENCE.is_dir():
+        raise FileNotFoundError(f"{INSTALLED_REFERENCE}: the reference results installed with the "
+                                "package are missing; reinstall it (pip install keras_cnn_course)")
+    return Path(INSTALLED_REFERENCE)
 
 
-def load_documented(path=None, *, root=None):
+def is_installed_reference(directory):
+    """True when `directory` is the reference installed with the package (read only)."""
+    return (clone_root() is None and Path(INSTALLED_REFERENCE).is_dir()
+            and Path(directory).resolve() == Path(INSTALLED_REFERENCE).resolve())
+
+
+def load_documented(path=None):
     """documented.csv as a DataFrame (value and tolerance as floats, config and note as text)."""
-    path = Path(path) if path is not None else repo_root(root) / "reproductions" / "documented.csv"
+    path = Path(path) if path is not None else study_file("documented.csv")
     frame = pd.read_csv(path, dtype={"config": str, "note": str, "key": str, "study": str},
                         keep_default_na=False, na_values={"value": [""], "tolerance": [""]})
     missing = [column for column in COLUMNS if column not in frame.columns]
@@ -55,8 +72,8 @@ def load_documented(path=None, *, root=None):
 
 
 def study_protocols(study):
-    """The study's protocols and what each does, in the order of reproductions/protocols.csv."""
-    path = repo_root() / "reproductions" / "protocols.csv"
+    """The study's protocols and what each does, in the order of protocols.csv."""
+    path = study_file("protocols.csv")
     protocols = pd.read_csv(path) if path.exists() else pd.DataFrame(columns=["study", "protocol"])
     return protocols[protocols["study"] == study]
 
@@ -69,7 +86,7 @@ def protocol_rank(study):
 
 def undocumented_keys(study):
     """The keys the study measures that have no documented figure (undocumented_keys.csv)."""
-    path = repo_root() / "reproductions" / "undocumented_keys.csv"
+    path = study_file("undocumented_keys.csv")
     if not path.exists():
         return []
     keys = pd.read_csv(path, dtype=str, keep_default_na=False)

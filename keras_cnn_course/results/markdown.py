@@ -58,7 +58,7 @@ def runs_markdown(runs):
 
 
 def protocols_markdown(study, runs):
-    """What each protocol of the study does (reproductions/protocols.csv), and where it ran."""
+    """What each protocol of the study does (studies/protocols.csv), and where it ran."""
     lines = ["## Protocols and provenance\n"]
     for row in study_protocols(study).itertuples(index=False):
         lines.append(f"- `{row.protocol}`: {row.description}")

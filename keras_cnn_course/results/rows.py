@@ -2,9 +2,9 @@
 writer (`runs.append_run`, before a row is written) and the reader (`runs.load_runs`, on every
 row of the file), so that what one writes the other reads and a hand edit cannot slip a row past:
 
-- key: a documented figure of the study (reproductions/documented.csv) or a key it measures
-  without one (reproductions/undocumented_keys.csv: controls, the figures its gains come from);
-- seed: an integer >= 0; protocol: one of the study's (reproductions/protocols.csv);
+- key: a documented figure of the study (studies/documented.csv) or a key it measures
+  without one (studies/undocumented_keys.csv: controls, the figures its gains come from);
+- seed: an integer >= 0; protocol: one of the study's (studies/protocols.csv);
 - metrics (every column but the fixed ones): snake_case names, finite raw numbers; `*_accuracy`
   and `*_error` are percentages in [0, 100], and an accuracy in (0, 1] is taken for a fraction
   and refused; an empty cell: the row does not measure it;
@@ -19,7 +19,8 @@ import re
 
 import pandas as pd
 
-from keras_cnn_course.results.documented import documented_for, study_protocols, undocumented_keys
+from keras_cnn_course.results.documented import (documented_for, study_file, study_protocols,
+                                                  undocumented_keys)
 
 LEADING = ("key", "seed", "protocol")
 TRAILING = ("epochs", "steps", "wall_seconds", "images_per_second", "precision", "device",
@@ -70,10 +71,10 @@ def check_fixed(column, value, rules):
     wall_seconds, images_per_second; None is no value for the last four); the others are text."""
     if column == "key" and value not in rules.keys:
         raise ValueError(f"key {value!r} is not one of the {rules.study} study's: not in "
-                         "reproductions/documented.csv or reproductions/undocumented_keys.csv")
+                         f"{study_file('documented.csv')} or {study_file('undocumented_keys.csv')}")
     if column == "protocol" and value not in rules.protocols:
         raise ValueError(f"protocol {value!r} is not one of the {rules.study} study's "
-                         f"{list(rules.protocols)} (reproductions/protocols.csv)")
+                         f"{list(rules.protocols)} ({study_file('protocols.csv')})")
     if column == "seed" and not _is_count(value, integral_type=True):
         raise ValueError(f"seed {value!r} must be an integer >= 0")
     if column in COUNTS and value is not None and not _is_count(value):

@@ -27,7 +27,8 @@ import numpy
 import pandas as pd
 
 from keras_cnn_course.results import rows
-from keras_cnn_course.results.documented import repo_root, results_dir as default_results_dir
+from keras_cnn_course.project import clone_root
+from keras_cnn_course.results.documented import results_dir as default_results_dir
 from keras_cnn_course.results.rows import LEADING, TRAILING
 
 
@@ -177,10 +178,7 @@ def git_commit():
 
 
 def _root_or_cwd():
-    try:
-        return repo_root()
-    except FileNotFoundError:
-        return Path.cwd()
+    return clone_root() or Path.cwd()
 
 
 def _version(*distributions):

@@ -1,4 +1,4 @@
-"""A study's targets (`reproductions/targets.csv`), measured from its runs: met or NOT met.
+"""A study's targets (`studies/targets.csv`), measured from its runs: met or NOT met.
 
 The documented figures are judged within a tolerance (comparison.status); a target is a sharper line
 a study sets itself, such as "the final network's best-by-validation figure >= 99.60". One row per
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from keras_cnn_course.results.documented import repo_root
+from keras_cnn_course.results.documented import study_file
 from keras_cnn_course.results.runs import load_runs
 from keras_cnn_course.results.comparison import as_decimal, compare, number
 from keras_cnn_course.results.timing import training_time
@@ -34,7 +34,7 @@ STATISTICS = ("best_by_validation", "mean", "max_wall_seconds", "training_minute
 
 def load_targets(path=None):
     """targets.csv as a DataFrame; a ValueError names a wrong column, statistic or comparison."""
-    path = Path(path) if path else repo_root() / "reproductions" / "targets.csv"
+    path = Path(path) if path else study_file("targets.csv")
     if not path.exists():
         return pd.DataFrame(columns=COLUMNS)
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
@@ -118,7 +118,7 @@ def targets_markdown(table, heading="##"):
     """The targets as a markdown section ('' when the study has none)."""
     if table.empty:
         return ""
-    lines = [f"{heading} Targets\n", "Measured from the runs; `reproductions/targets.csv` sets them.\n",
+    lines = [f"{heading} Targets\n", "Measured from the runs; `targets.csv` sets them.\n",
              "| target | protocol | measured | required | status |", "|" + "---|" * 5]
     lines += [f"| {row.target} | {row.protocol} | {row.measured} | {row.required} | {row.status} |"
               for row in table.itertuples(index=False)]

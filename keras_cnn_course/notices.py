@@ -1,0 +1,74 @@
+"""TensorFlow's start-up notices, kept off the stderr of `kcc` commands.
+
+TF_CPP_MIN_LOG_LEVEL=2 hides what TensorFlow logs through its own logger (the oneDNN notice, the
+cpu_feature_guard line), but not the lines its libraries write before absl::InitializeLog (the
+full `tensorflow` wheel probing for CUDA on a machine without a GPU). So `kcc` runs its command in
+a child process and forwards the child's stderr without those lines: the INFO and WARNING lines
+of absl's format (what level 2 hides), absl's own warning about them, and a failed cuInit after
+TensorFlow found no CUDA driver. Anything else, a crash included, reaches stderr unchanged.
+"""
+
+import os
+import re
+import signal
+import subprocess
+import sys
+
+LOG_LEVEL = "2"  # TF_CPP_MIN_LOG_LEVEL for kcc commands: errors only
+# The child: the parent's import path, then the command (main with arguments runs in-process).
+CHILD = "import sys; sys.path[:] = {path!r}; from keras_cnn_course.cli import main; " \
+        "sys.exit(main(sys.argv[1:]))"
+
+ABSL_WARNING = re.compile(rb"^WARNING: All log messages before absl::InitializeLog\(\) is called")
+ABSL_INFO_OR_WARNING = re.compile(rb"^[IW]\d{4} [\d:.]+ +\d+ [\w.]+:\d+\] ")
+CPU_FEATURES = re.compile(rb"^To enable the following instructions: .* rebuild TensorFlow with")
+NO_DRIVER = re.compile(rb"Could not find cuda drivers on your machine")
+CUINIT_FAILED = re.compile(rb"^E\d{4} .*\] failed call to cuInit")
+LINE_END = re.compile(rb"(?<=[\r\n])")  # split after each line end, keeping it
+
+
+class NoticeFilter:
+    """Decides, line by line (bytes, newline included), what to forward."""
+
+    def __init__(self):
+        self.no_driver = False
+
+    def keep(self, line):
+        if NO_DRIVER.search(line):
+            self.no_driver = True
+        if self.no_driver and CUINIT_FAILED.match(line):
+            return False  # no driver, hence no GPU: the failed probe is expected
+        return not (ABSL_WARNING.match(line) or ABSL_INFO_OR_WARNING.match(line)
+                    or CPU_FEATURES.match(line))
+
+    def forward(self, source, sink):
+        """Copy the byte stream `source` (a file descriptor) to the binary file `sink` without
+        the notices; a progress bar's `\r`-ended updates pass as they come."""
+        pending = b""
+        while chunk := os.read(source, 65536):
+            *lines, pending = LINE_END.split(pending + chunk)
+            self._write([line for line in lines if self.keep(line)], sink)
+        self._write([pending] if pending and self.keep(pending) else [], sink)
+
+    @staticmethod
+    def _write(lines, sink):
+        if lines:
+            sink.write(b"".join(lines))
+            sink.flush()
+
+
+def quiet_environment():
+    """TensorFlow's log level for kcc commands, unless the caller chose one."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", LOG_LEVEL)
+
+
+def run_filtered(argv):
+    """Run `kcc ARGV` in a child process with its stderr filtered; its exit code."""
+    quiet_environment()
+    child = subprocess.Popen([sys.executable, "-c", CHILD.format(path=sys.path), *argv],
+                             stderr=subprocess.PIPE)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the child, which stops
+    signal.signal(signal.SIGTERM, lambda *_: child.terminate())
+    NoticeFilter().forward(child.stderr.fileno(), sys.stderr.buffer)
+    code = child.wait()
+    return 128 - code if code < 0 else code  # killed by signal N: 128 + N, as a shell says

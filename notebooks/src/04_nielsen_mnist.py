@@ -37,7 +37,7 @@ fig, ax = plt.subplots(figsize=(9, 3.6))
 ax.errorbar(range(len(fast)), fast["mean"], yerr=fast["std"].fillna(0), fmt="o", label="the package's runs (mean ± std)")
 ax.plot(range(len(fast)), fast["documented"], "x", color="k", label="documented")
 ax.set_xticks(range(len(fast)), fast["key"], rotation=60, ha="right", fontsize=7)
-ax.set(ylabel="test accuracy (%)", title="Nielsen's progression, fast protocol"); ax.legend()
+ax.set(ylabel="accuracy (%)", title="Nielsen's progression, fast protocol"); ax.legend()
 plt.show()
 
 # %% [markdown]

@@ -6,7 +6,7 @@ KCC := $(VENV)/bin/kcc
 ARGS ?=
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: install data test test-slow reproduce-mnist reproduce-mnist1d reproduce-transfer figures tables bench clean
+.PHONY: install data test test-slow reproduce-mnist reproduce-mnist1d reproduce-transfer figures tables notebooks notebooks-timings bench clean
 
 install: $(VENV)/.installed
 
@@ -44,6 +44,14 @@ figures: data
 
 tables: install
 	$(KCC) tables
+
+# The course notebooks, student and teacher versions, from notebooks/src/ (and the README's list).
+notebooks: install
+	$(PY) notebooks/build.py
+
+# Run every teacher notebook in full mode, one at a time (minutes): notebooks/timings.csv.
+notebooks-timings: data
+	$(PY) notebooks/build.py --time $(ARGS)
 
 bench: data
 	$(PY) -m pip install --quiet -e '.[bench]'

@@ -2,18 +2,20 @@
 
 TF_CPP_MIN_LOG_LEVEL=2 hides what TensorFlow logs through its own logger (the oneDNN notice, the
 cpu_feature_guard line), but not the lines its libraries write before absl::InitializeLog (the
-full `tensorflow` wheel probing for CUDA on a machine without a GPU). So `kcc` runs its command in
-a child process and forwards the child's stderr without those lines: the INFO and WARNING lines
+full `tensorflow` wheel probing for CUDA on a machine without a GPU). So `kcc` and the studies'
+`python -m reproductions.<study>` run in a child process whose stderr is forwarded without those lines: the INFO and WARNING lines
 of absl's format (what level 2 hides), absl's own warning about them, and a failed cuInit after
 TensorFlow found no CUDA driver. Anything else, a crash included, reaches stderr unchanged.
 """
 
+import importlib
 import os
 import re
 import signal
 import subprocess
 import sys
 
+FILTERED = "KCC_NOTICES_FILTERED"  # set in the child: its own children run in-process
 LOG_LEVEL = "2"  # TF_CPP_MIN_LOG_LEVEL for kcc commands: errors only
 # The child: the parent's import path, then the command (main with arguments runs in-process).
 CHILD = "import sys; sys.path[:] = {path!r}; from keras_cnn_course.cli import main; " \
@@ -64,11 +66,43 @@ def quiet_environment():
 
 def run_filtered(argv):
     """Run `kcc ARGV` in a child process with its stderr filtered; its exit code."""
+    return run_child([sys.executable, "-c", CHILD.format(path=sys.path), *argv])
+
+
+def run_module(package, entry):
+    """`python -m PACKAGE`, whose `__main__` calls this with `entry` ("module:function" in the
+    package): in a filtered child process, or in this one when it is that child already (or a
+    worker that `kcc launch` started)."""
+    if os.environ.get(FILTERED) == "1":
+        module, function = entry.split(":")
+        return getattr(importlib.import_module(f"{package}.{module}"), function)()
+    return run_child([sys.executable, "-m", package, *sys.argv[1:]])
+
+
+def run_child(command):
+    """Run `command` with its stderr filtered; its exit code (128 + N when killed by signal N).
+
+    The child is in this process's group: Ctrl-C at a terminal and a kill of the group reach it
+    directly; an interrupt or SIGTERM sent to this process alone is passed on."""
     quiet_environment()
-    child = subprocess.Popen([sys.executable, "-c", CHILD.format(path=sys.path), *argv],
-                             stderr=subprocess.PIPE)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the child, which stops
-    signal.signal(signal.SIGTERM, lambda *_: child.terminate())
+    child = subprocess.Popen(command, stderr=subprocess.PIPE, env={**os.environ, FILTERED: "1"})
+
+    def pass_on(signum, _frame):
+        if signum != signal.SIGINT or not _from_the_terminal():
+            child.send_signal(signum)
+
+    signal.signal(signal.SIGINT, pass_on)
+    signal.signal(signal.SIGTERM, pass_on)
     NoticeFilter().forward(child.stderr.fileno(), sys.stderr.buffer)
     code = child.wait()
-    return 128 - code if code < 0 else code  # killed by signal N: 128 + N, as a shell says
+    return 128 - code if code < 0 else code
+
+
+def _from_the_terminal():
+    """True when this process group is the terminal's foreground group, which a Ctrl-C reaches
+    as a whole (the child has it already)."""
+    try:
+        with open("/dev/tty") as terminal:
+            return os.tcgetpgrp(terminal.fileno()) == os.getpgrp()
+    except OSError:
+        return False

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from keras_cnn_course import models
 from reproductions.transfer import online, runner, sources
 
 PROTOCOLS = ("tf_tutorial", "keras_guide", "keras_example")
@@ -67,10 +68,7 @@ def run_protocol(protocol, source, tmp_path, monkeypatch):
 @pytest.mark.parametrize("protocol", PROTOCOLS)
 def test_each_protocol_runs_end_to_end_on_stand_ins(protocol, tmp_path, monkeypatch, mock_tfds,
                                                     restore_op_determinism):
-    from keras_cnn_course.transfer import backbones
-
-    monkeypatch.setattr(backbones, "keras_application",
-                        lambda name, timeout=None, **kwargs: stand_in_backbone(**kwargs))
+    monkeypatch.setattr(models, "get_model", lambda name, **kwargs: stand_in_backbone(**kwargs))
     source = tiny(sources.SOURCES[protocol], unfreeze={100: 3, -20: -6})
     results = run_protocol(protocol, source, tmp_path, monkeypatch)
     runs = pd.read_csv(results / "transfer.csv")
@@ -101,10 +99,7 @@ def _three_classes(load_splits):
 
 
 def test_inputs_are_resized_and_preprocessed_as_each_source_says(mock_tfds, monkeypatch):
-    from keras_cnn_course.transfer import backbones
-
-    monkeypatch.setattr(backbones, "keras_application",
-                        lambda name, timeout=None, **kwargs: stand_in_backbone(**kwargs))
+    monkeypatch.setattr(models, "get_model", lambda name, **kwargs: stand_in_backbone(**kwargs))
     for protocol in PROTOCOLS:
         source = tiny(sources.SOURCES[protocol])
         train, validation, test = online.load_splits(source)
@@ -138,10 +133,7 @@ def test_which_layers_train():
 
 
 def test_batchnorm_of_the_base_stays_in_inference_mode_once_unfrozen(monkeypatch):
-    from keras_cnn_course.transfer import backbones
-
-    monkeypatch.setattr(backbones, "keras_application",
-                        lambda name, timeout=None, **kwargs: stand_in_backbone(**kwargs))
+    monkeypatch.setattr(models, "get_model", lambda name, **kwargs: stand_in_backbone(**kwargs))
     for protocol in ("tf_tutorial", "keras_guide"):
         source = tiny(sources.SOURCES[protocol])
         model = online.unfreeze(online.frozen_model(source), "all")

@@ -8,7 +8,7 @@
 Modules load on first use: declaring a Recipe does not start TensorFlow.
 """
 
-import importlib
+from keras_cnn_course import lazy
 
 _EXPORTS = {
     "CustomLoop": "custom_loop", "seed_everything": "determinism", "FitResult": "fit",
@@ -18,15 +18,4 @@ _EXPORTS = {
     "global_batch_size": "strategy", "scaled_learning_rate": "strategy",
 }
 __all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name):
-    if name not in _EXPORTS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
-    globals()[name] = value  # `fit` the function, not the submodule of that name
-    return value
-
-
-def __dir__():
-    return __all__
+__getattr__, __dir__ = lazy.exports(__name__, _EXPORTS)

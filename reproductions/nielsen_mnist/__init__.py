@@ -2,9 +2,12 @@
 
 `rows.py` declares the study (its claim, the rows and their recipes), `runner.py` trains them on
 the shared study runner (`reproductions/study.py`).
+
+Names load on first use: `python -m reproductions.nielsen_mnist` starts light.
 """
 
-from reproductions.nielsen_mnist.rows import ENSEMBLE, ROWS, Row
-from reproductions.nielsen_mnist.runner import STUDY, main
+from keras_cnn_course import lazy
 
-__all__ = ["ENSEMBLE", "ROWS", "Row", "STUDY", "main"]
+EXPORTS = {"ENSEMBLE": "rows", "ROWS": "rows", "Row": "rows", "STUDY": "runner", "main": "runner"}
+__all__ = sorted(EXPORTS)
+__getattr__, __dir__ = lazy.exports(__name__, EXPORTS)

@@ -1,3 +1,3 @@
-from reproductions.transfer.runner import main
+from keras_cnn_course import notices
 
-raise SystemExit(main())
+raise SystemExit(notices.run_module(__package__, "runner:main"))

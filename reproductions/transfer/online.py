@@ -149,10 +149,10 @@ def training_data(source, train, seed):
 def base_network(source, weights, include_top=False, **kwargs):
     """The keras.applications backbone: with `include_top`, from random weights (scratch);
     else with `weights` (a file) or the source's ("imagenet", or None in tests)."""
-    from keras_cnn_course.transfer.backbones import keras_application
+    from keras_cnn_course.models import get_model
 
     weights = None if include_top else weights or source.weights
-    return keras_application(source.backbone, include_top=include_top, weights=weights, **kwargs)
+    return get_model(source.backbone, include_top=include_top, weights=weights, **kwargs)
 
 
 def frozen_model(source, weights=None):

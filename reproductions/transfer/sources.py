@@ -55,7 +55,7 @@ class Source:
     title: str
     dataset: str  # TFDS name
     splits: tuple  # TFDS split strings: (train, validation) or (train, validation, test)
-    backbone: str  # a keras.applications name of keras_cnn_course.transfer.BACKBONES
+    backbone: str  # a keras.applications network of the model registry (models.get_model)
     image_size: int
     batch_size: int
     stages: dict  # key -> Stage, trained in this order

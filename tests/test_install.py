@@ -213,10 +213,11 @@ def test_the_installed_kcc_drops_tensorflows_start_up_notices(installed):
 @pytest.mark.slow
 @pytest.mark.data
 def test_the_installed_package_lists_fetches_classifies_and_tabulates(installed):
+    from keras_cnn_course.models.efficientnet_lite import random_network
     from keras_cnn_course.transfer import weights
 
     try:
-        cache = weights.imagenet_weights_path(timeout=120).parent
+        cache = weights.imagenet_weights_path(timeout=120, build_model=random_network).parent
     except ConnectionError as error:
         pytest.skip(f"kcc classify needs the EfficientNet-Lite0 weights: {error}")
     coffee = photo(installed.elsewhere / "coffee.png")

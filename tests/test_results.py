@@ -240,6 +240,27 @@ def test_generated_markdown_says_what_the_csvs_say(root):
     assert figure in written and figure.read_bytes()[:4] == b"\x89PNG"
 
 
+def test_what_has_no_documented_figure_is_shown_with_its_interval_and_reading(root):
+    (root / "studies" / "undocumented_keys.csv").write_text(
+        'study,key,note\ntoy,gain_down,"Scratch beats frozen here."\ntoy,gain_flat,\n'
+        'toy,control,"A control."\n')
+    for seed, (down, flat) in enumerate([(-2.0, 1.0), (-3.0, -1.0), (-2.5, 0.5)]):
+        add("gain_down", seed, {"accuracy_gain": down})
+        add("gain_flat", seed, {"accuracy_gain": flat})
+        add("control", seed, {"test_error": 40.0 + seed, "test_accuracy": 60.0 - seed})
+    results.write_tables(["toy"])
+    section = (root / "results" / "toy.md").read_text().split(
+        "## Measured without a documented figure")[1].split("\n## ")[0]
+    rows = {line.split(" | ")[0].strip("| "): line.split(" | ")
+            for line in section.splitlines() if line.startswith("| ") and "---" not in line}
+    assert list(rows) == ["key", "gain_down", "gain_flat", "control"]  # the file's order
+    assert rows["gain_down"][3:7] == ["-2.5 ± 0.5", "3", "-3.742 to -1.258", "< 0"]
+    assert "Scratch beats frozen here." in rows["gain_down"][7]
+    assert rows["gain_flat"][6] == "holds 0"
+    assert rows["control"][2:4] == ["test_error", "41 ± 1"]  # its error, no gain reading
+    assert rows["control"][6] == "–"
+
+
 def test_regenerating_keeps_the_hand_written_part_of_the_readme(root):
     add("up", 0, {"test_accuracy": 99.6})
     readme = root / "results" / "README.md"

@@ -36,7 +36,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from keras_cnn_course.results.documented import documented_for, protocol_rank, study_protocols
+from keras_cnn_course.results.documented import (documented_for, protocol_rank, study_protocols,
+                                                 undocumented_notes)
 from keras_cnn_course.results.documented import results_dir as resolve
 from keras_cnn_course.results.runs import load_runs
 
@@ -133,6 +134,34 @@ def compare(study, results_dir=None, documented=None, reference_dir=None):
                 row |= {"protocol": figure.source, "status": NEEDS_DOWNLOAD}
             rows.append(row)
     return pd.DataFrame(rows)
+
+
+UNDOCUMENTED_METRICS = ("accuracy_gain", "test_error", "test_accuracy")
+
+
+def measured_without_figure(study, results_dir=None):
+    """What the runs measured without a documented figure (undocumented_keys.csv: controls, the
+    conditions behind a claimed gain, gains no source claims): one row per (key, protocol), in
+    that file's order, with its note, its metric (the first of UNDOCUMENTED_METRICS it records),
+    n, mean, std and the 95% t-interval of the mean."""
+    runs = load_runs(study, resolve(results_dir))
+    rank, rows = protocol_rank(study), []
+    for key, note in undocumented_notes(study).items():
+        measuring = runs[runs["key"] == key]
+        for protocol in sorted(dict.fromkeys(measuring["protocol"]), key=rank):
+            group = measuring[measuring["protocol"] == protocol]
+            metric = next((name for name in UNDOCUMENTED_METRICS
+                           if name in group and group[name].notna().any()), None)
+            if metric is None:
+                continue
+            values = [as_decimal(value) for value in group[metric].dropna()]
+            summary = {"n": len(values), "mean": statistics.mean(values),
+                       "std": statistics.stdev(values) if len(values) > 1 else None}
+            low, high = t_interval(values) or (None, None)
+            rows.append({"key": key, "protocol": protocol, "metric": metric, **_floats(summary),
+                         "ci_low": _float(low), "ci_high": _float(high), "note": note})
+    return pd.DataFrame(rows, columns=["key", "protocol", "metric", "n", "mean", "std",
+                                       "ci_low", "ci_high", "note"])
 
 
 def downloading_protocols(study):

@@ -99,11 +99,18 @@ def protocol_rank(study):
 
 def undocumented_keys(study):
     """The keys the study measures that have no documented figure (undocumented_keys.csv)."""
+    return list(undocumented_notes(study))
+
+
+def undocumented_notes(study):
+    """{key: note} for the keys the study measures without a documented figure, in the file's
+    order (undocumented_keys.csv)."""
     path = study_file("undocumented_keys.csv")
     if not path.exists():
-        return []
+        return {}
     keys = pd.read_csv(path, dtype=str, keep_default_na=False)
-    return list(keys.loc[keys["study"] == study, "key"])
+    keys = keys[keys["study"] == study]
+    return dict(zip(keys["key"], keys["note"]))
 
 
 def documented_for(study, documented=None):

@@ -36,6 +36,31 @@ def comparison_markdown(comparison):
     return "\n".join(lines) + "\n"
 
 
+def measured_markdown(measured):
+    """The section for what a study measured without a documented figure ('' when nothing):
+    each key's mean ± std, n, 95% interval and note; a gain reads `> 0` or `< 0` when its
+    interval excludes 0 and `holds 0` when not."""
+    if not len(measured):
+        return ""
+    lines = ["## Measured without a documented figure\n",
+             "From the same runs, with no documented figure to compare: controls, the conditions "
+             "behind a claimed gain, the gains no source claims. A gain (percentage points, paired "
+             "over seeds or folds) reads `> 0` or `< 0` when its 95% interval excludes 0, `holds 0` "
+             "when it does not.\n",
+             "| key | protocol | metric | mean ± std | n | 95% CI of the mean | reading | note |",
+             "|---|---|---|---|---|---|---|---|"]
+    for row in measured.itertuples(index=False):
+        gain, interval, reading = row.metric == "accuracy_gain", "–", "–"
+        if not math.isnan(row.ci_low):
+            interval = f"{number(row.ci_low, signed=gain)} to {number(row.ci_high, signed=gain)}"
+            if gain:
+                reading = "> 0" if row.ci_low > 0 else "< 0" if row.ci_high < 0 else "holds 0"
+        cells = [row.key, row.protocol or "–", row.metric, _mean_std(row.mean, row.std), row.n,
+                 interval, reading, row.note or "–"]
+        lines.append("| " + " | ".join(map(str, cells)) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def _mean_std(mean, std):
     return number(mean) + (f" ± {number(std)}" if not math.isnan(std) else "")
 

@@ -5,14 +5,16 @@ only when asked (`write_tables(readme=...)`, which `kcc tables` does for the ref
 import os
 from pathlib import Path
 
-from keras_cnn_course.results.comparison import STATUSES, compare, is_reference, is_three_way
+from keras_cnn_course.results.comparison import (STATUSES, compare, is_reference, is_three_way,
+                                                 measured_without_figure)
 from keras_cnn_course.project import clone_hint, clone_root
 from keras_cnn_course.results.documented import (is_installed_reference, load_documented,
                                                   study_protocols)
 from keras_cnn_course.results.documented import results_dir as resolve
 from keras_cnn_course.results.figures import comparison_figure, plot_comparison, study_figures
 from keras_cnn_course.results.markdown import (GIT_COMMIT_LEGEND, comparison_markdown,
-                                               figures_markdown, protocols_markdown, runs_markdown)
+                                               figures_markdown, measured_markdown,
+                                               protocols_markdown, runs_markdown)
 from keras_cnn_course.results.runs import load_runs, write_atomic
 from keras_cnn_course.results.targets import study_targets, targets_markdown
 from keras_cnn_course.results.timing import training_time
@@ -66,6 +68,9 @@ def study_markdown(study, results_dir=None, documented=None, figure_name=None, *
     if len(notes):
         parts.append("## Notes on discrepancies\n\n" + "".join(
             f"- `{row.key}` ({row.source}): {row.note}\n" for row in notes.itertuples()))
+    measured = measured_markdown(measured_without_figure(study, results_dir))
+    if measured:
+        parts.append(measured)
     figures = study_figures(resolve(results_dir), study, set(documented["study"]))
     if figures:
         parts.append(figures_markdown(figures, list(study_protocols(study)["protocol"])))

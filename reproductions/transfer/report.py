@@ -71,7 +71,8 @@ def learning_curve(table, path):
     fashion_axis.set_xscale("log")
     fashion_axis.set_xlabel("training images")
     fashion_axis.set_title("Fashion-MNIST (test on 2,000)")
-    fashion_axis.legend()
+    if fashion_axis.get_legend_handles_labels()[0]:  # no Fashion-MNIST rows: no legend
+        fashion_axis.legend()
     plots.save(figure, path, dpi=100, tight=False)
 
 
@@ -128,10 +129,10 @@ def scratch_curves(histories, path):
         axis.set_title(row.replace("_", " "))
         axis.set_xlabel("epoch")
         axis.set_ylim(0, 100)
-    figure.axes[0].set_ylabel("accuracy (%): validation (bold), training (faint)")
+    figure.axes[0].set_ylabel("accuracy (%)")
     figure.axes[0].legend(fontsize=8)
-    figure.suptitle("Scratch network: early stopping on the held-out training images "
-                    "(dot: the epoch kept)")
+    figure.suptitle("Scratch network: validation (bold) and training (faint) accuracy, early "
+                    "stopping on the held-out training images (dot: the epoch kept)")
     plots.save(figure, path, dpi=100, tight=False)
 
 

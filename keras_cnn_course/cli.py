@@ -8,6 +8,8 @@ runs in a child process whose stderr is forwarded without TensorFlow's start-up 
 
 import argparse
 import importlib
+import os
+import signal
 import sys
 
 from keras_cnn_course import notices
@@ -50,6 +52,9 @@ def main(argv=None):
     except (ValueError, FileNotFoundError) as error:
         print(f"kcc {args.command}: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `kcc compare | head` stopped reading: stop quietly, as cat does
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + signal.SIGPIPE
 
 
 if __name__ == "__main__":

@@ -26,6 +26,9 @@ ABSL_INFO_OR_WARNING = re.compile(rb"^[IW]\d{4} [\d:.]+ +\d+ [\w.]+:\d+\] ")
 CPU_FEATURES = re.compile(rb"^To enable the following instructions: .* rebuild TensorFlow with")
 NO_DRIVER = re.compile(rb"Could not find cuda drivers on your machine")
 CUINIT_FAILED = re.compile(rb"^E\d{4} .*\] failed call to cuInit")
+# tf.data graphs written by a newer TensorFlow op registry than the runtime's: harmless, ignored
+NODEDEF_ATTRIBUTE = re.compile(rb"^E\d{4} .*\] NodeDef mentions attribute \w+ which is not in "
+                               rb"the op definition")
 LINE_END = re.compile(rb"(?<=[\r\n])")  # split after each line end, keeping it
 
 
@@ -41,7 +44,7 @@ class NoticeFilter:
         if self.no_driver and CUINIT_FAILED.match(line):
             return False  # no driver, hence no GPU: the failed probe is expected
         return not (ABSL_WARNING.match(line) or ABSL_INFO_OR_WARNING.match(line)
-                    or CPU_FEATURES.match(line))
+                    or CPU_FEATURES.match(line) or NODEDEF_ATTRIBUTE.match(line))
 
     def forward(self, source, sink):
         """Copy the byte stream `source` (a file descriptor) to the binary file `sink` without

@@ -23,6 +23,7 @@ import functools
 import shlex
 import shutil
 import statistics
+import signal
 import sys
 import tempfile
 import threading
@@ -34,9 +35,9 @@ import numpy as np
 from keras_cnn_course import results
 from keras_cnn_course.arguments import positive_int
 from keras_cnn_course.project import repo_root
+from keras_cnn_course.results.documented import QUICK_MARKER
 
 USER_DIR = "my_results"  # the user's own results in a clone (listed in .gitignore)
-QUICK_MARKER = ".quick"  # in a results directory: it holds --quick results (1 epoch, tiny data)
 HEARTBEAT_SECONDS = 50  # a study that trains silently prints its progress at least this often
 
 
@@ -207,14 +208,25 @@ def reports_user_errors(module):
 
 
 def run(study, argv=None):
-    """Run a study from its command line; returns the exit code (see the module docstring)."""
-    return reports_user_errors(study.module)(functools.partial(_run, study))(argv)
+    """Run a study from its command line; returns the exit code (see the module docstring):
+    130 after an interrupt, which ends in one line."""
+    try:
+        return reports_user_errors(study.module)(functools.partial(_run, study))(argv)
+    except KeyboardInterrupt:  # before training started, or a second interrupt
+        print(f"{study.module}: interrupted", file=sys.stderr)
+        return 130
 
 
 def _run(study, argv):
     args = parser(study).parse_args(argv)
     if args.quick and args.publish:
         raise ValueError("--quick --publish: quick runs are smoke tests, never the reference")
+    other = [row for row in args.rows or ()
+             if args.protocol not in getattr(study.rows[row], "protocols", (args.protocol,))]
+    if other:
+        row = study.rows[other[0]]
+        raise ValueError(f"--rows {' '.join(other)}: not run under --protocol {args.protocol}; "
+                         f"row {other[0]} runs under --protocol {' or '.join(row.protocols)}")
     if args.tensorboard:
         _check_tensorboard()
     if study.preflight:
@@ -227,12 +239,18 @@ def _run(study, argv):
 
         context.writes = is_chief(strategy)  # in a multi-worker run, only the chief writes
     results.load_runs(study.name, context.results_dir)  # a bad results file stops us here
-    runs = pending_runs(study, context)
-    progress = Progress(study.name, runs, reference_seconds(study, runs, args.quick))
-    with progress.heartbeat(study.quiet):
-        for finished in study.train(runs, context):
-            context.trained.add(finished.name)
-            progress.finished(finished)
+    runs, skipped = pending_runs(study, context)
+    progress = Progress(study.name, runs, reference_seconds(study, runs, args.quick), skipped)
+    try:
+        with progress.heartbeat(study.quiet):
+            for finished in study.train(runs, context):
+                context.trained.add(finished.name)
+                progress.finished(finished)
+    except KeyboardInterrupt:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C does not cut this short
+        print(f"{study.module}: interrupted; the finished runs and checkpoints are kept in "
+              f"{context.results_dir}: run the same command again to resume", file=sys.stderr)
+        return 130
     if not context.writes:
         return 0
     if study.finish:
@@ -297,19 +315,21 @@ def results_directory(directory, quick):
 
 
 def pending_runs(study, context):
-    """The runs still to train, in the study's order; finished ones are reported and skipped."""
+    """(the runs still to train, in the study's order; how many are finished and skipped, each
+    reported)."""
     args = context.args
     done = results.completed(study.name, context.results_dir)
-    pending = []
+    pending, skipped = [], 0
     for name in [row for row in study.rows if not args.rows or row in args.rows]:
         seeds = study.row_seeds(name, args.protocol, args.quick, args.seeds)
         for seed in range(seeds):
             keys = study.rows[name].keys
             if not args.redo and all((key, seed, args.protocol) in done for key in keys):
                 print(f"{name} seed {seed} ({args.protocol}): done, skipped (--redo reruns it)")
+                skipped += 1
             else:
                 pending.append(Run(name, seed, args.protocol))
-    return pending
+    return pending, skipped
 
 
 def reference_seconds(study, runs, quick):
@@ -329,39 +349,49 @@ def reference_seconds(study, runs, quick):
 
 
 class Progress:
-    """One line per finished run: runs done / total, elapsed, and an estimate of the time left,
-    from the reference's wall times until runs finish here, then scaled by how long they took."""
+    """One line per finished run: runs done / total (the skipped ones count as done), elapsed,
+    and an estimate of the time left, from the reference's wall times until runs finish here,
+    then from their pace; between finishes the estimate counts down."""
 
-    def __init__(self, study, runs, reference):
+    def __init__(self, study, runs, reference, skipped=0):
         self.study, self.runs, self.reference = study, list(runs), reference
-        self.done, self.start, self.lock = [], time.monotonic(), threading.Lock()
+        self.skipped, self.done, self.lock = skipped, [], threading.Lock()
+        self.start = time.monotonic()
+        self.ends = self._forecast()  # the monotonic time the last run should finish, or None
 
     def finished(self, run):
         with self.lock:
             self.done.append(run)
+            self.ends = self._forecast()
         self.report()
 
-    def left_seconds(self):
+    def _forecast(self):
         remaining = [run for run in self.runs if run not in self.done]
+        now = time.monotonic()
         if not remaining:
-            return 0.0
+            return now
         known = list(self.reference.values())
         typical = statistics.median(known) if known else None
         estimate = [self.reference.get(run, typical) for run in remaining]
-        elapsed = time.monotonic() - self.start
+        elapsed = now - self.start
         if self.done:  # from the runs so far: their pace against the reference's, or per run
             done_reference = [self.reference.get(run, typical) for run in self.done]
             if None in done_reference or None in estimate:
-                return elapsed / len(self.done) * len(remaining)
-            return sum(estimate) * elapsed / sum(done_reference)
-        return None if None in estimate else sum(estimate)
+                return now + elapsed / len(self.done) * len(remaining)
+            return now + sum(estimate) * elapsed / sum(done_reference)
+        return None if None in estimate else now + sum(estimate)
+
+    def left_seconds(self):
+        """Seconds until the forecast end (0 once it has passed), or None without a forecast."""
+        return None if self.ends is None else max(self.ends - time.monotonic(), 0.0)
 
     def line(self):
         elapsed = time.monotonic() - self.start
         left = self.left_seconds()
         source = "" if self.done else " (from the reference's wall times)"
         tail = "" if left is None else f", about {duration(left)} left{source}"
-        return (f"[{self.study}] {len(self.done)}/{len(self.runs)} runs done, "
+        total = self.skipped + len(self.runs)
+        return (f"[{self.study}] {self.skipped + len(self.done)}/{total} runs done, "
                 f"{duration(elapsed)} elapsed{tail}")
 
     def report(self):

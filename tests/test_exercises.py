@@ -49,6 +49,15 @@ def test_hand_counts_say_too_large_or_too_small_but_not_the_answer():
     rejects(lecture001.alexnet_conv1, "many", 1, says="must be a number; received a str")
 
 
+def test_a_function_that_returns_a_count_hears_too_large_or_too_small_but_not_the_count():
+    message = rejects(lecture001.output_size, lambda w, f, s, p: w - f, says="too small")
+    assert message.endswith("for W=7, F=3, S=1, P=0 your function returns 4, which is too small.")
+    message = rejects(lecture002.conv_params, lambda k, c, f: 5 * 5 * c * f, says="too small")
+    assert "456" not in message  # 5 * 5 * 3 * 6 weights + 6 biases
+    rejects(lecture000.transposed_size, lambda *args: "6", says="returns a str; return a number")
+    rejects(lecture001.receptive_field, lambda layers: 100, says="too large")
+
+
 def test_a_model_is_compared_layer_by_layer():
     import keras
 

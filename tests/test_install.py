@@ -114,6 +114,9 @@ def test_tensorflow_notices_are_dropped_and_everything_else_kept():
         b"E0000 00:00:1796628494.069761   20091 cuda_platform.cc:52] failed call to cuInit: "
         b"INTERNAL: CUDA error: Failed call to cuInit: UNKNOWN ERROR (303)\n",
         b"I0000 00:00:1796628478.1   20091 port.cc:153] oneDNN custom operations are on.\n",
+        b"E0000 00:00:1796638311.036662   29426 node_def_util.cc:682] NodeDef mentions attribute "
+        b"use_unbounded_threadpool which is not in the op definition: Op<name=MapDataset; ...> "
+        b"This may be expected if your graph generating binary is newer  than this binary.\n",
     ]
     kept = [b"Traceback (most recent call last):\n", b"kcc figures: --model x: no such file\n",
             b"E0000 00:00:1796628494.069761   20091 op_kernel.cc:1] OOM when allocating\n",

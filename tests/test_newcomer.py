@@ -5,6 +5,7 @@ skips when rerun, and resumes when killed.
 Minutes of training: marked `slow`, run by `make test-slow` (not by `make test`).
 """
 
+import json
 import os
 import signal
 import subprocess
@@ -26,12 +27,15 @@ def clone(tmp_path_factory):
     return target
 
 
-def reproduce(clone, module, *options, wait=True):
+def reproduce(clone, module, *options, wait=True, stderr=None):
+    """Run the study; with wait=False, the started process (its own process group, stderr into
+    the file `stderr` if given)."""
     command = [sys.executable, "-m", f"reproductions.{module}", *options]
     env = {**os.environ, "PYTHONPATH": str(clone), "TF_CPP_MIN_LOG_LEVEL": "2"}
     if not wait:
         return subprocess.Popen(command, cwd=clone, env=env, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL, start_new_session=True)
+                                stderr=stderr.open("w") if stderr else subprocess.DEVNULL,
+                                start_new_session=True)
     done = subprocess.run(command, cwd=clone, env=env, capture_output=True, text=True,
                           timeout=1500)
     assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
@@ -59,14 +63,15 @@ def assert_the_users_page(clone, study, out):
     assert untracked_changes(clone) == ""  # my_results/ is git-ignored; nothing tracked changed
 
 
-def kill_after(process, ready, limit=600):
-    """SIGKILL the run (its whole process group) once `ready()` holds."""
+def kill_after(process, ready, limit=600, signum=signal.SIGKILL):
+    """Send `signum` to the run (its whole process group, as a Ctrl-C at a terminal reaches it)
+    once `ready()` holds, and wait for it to end (at most a minute)."""
     end = time.monotonic() + limit
     while not ready() and time.monotonic() < end and process.poll() is None:
-        time.sleep(0.5)
+        time.sleep(0.2)
     assert process.poll() is None and ready(), "the run ended before it could be interrupted"
-    os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
+    os.killpg(process.pid, signum)
+    process.wait(timeout=60)
 
 
 def test_a_nielsen_row_trains_resumes_and_skips(clone):
@@ -108,11 +113,24 @@ def test_an_mnist1d_row_trains_restarts_and_skips(clone):
     assert "mlp seed 1 (book): done, skipped" in reproduce(clone, "mnist1d", *options)
 
 
-def test_a_transfer_row_trains_and_skips(clone):
+def test_a_transfer_row_trains_resumes_after_a_ctrl_c_and_skips(clone, tmp_path):
     options = ["--rows", "fashion_100", "--seeds", "1"]
+    scratch = clone / "my_results" / "checkpoints" / "transfer" / "fashion_100-offline-seed0" / \
+        "scratch"
+    stderr = tmp_path / "stderr"
+    run = reproduce(clone, "transfer", *options, wait=False, stderr=stderr)
+    kill_after(run, lambda: (scratch / "finished.json").exists(), signum=signal.SIGINT)
+    assert run.returncode == 130, stderr.read_text()[-2000:]
+    assert stderr.read_text().strip().splitlines()[-1].startswith(
+        "reproductions.transfer: interrupted"), stderr.read_text()[-2000:]
+    assert rows_of(clone, "transfer").empty  # the split was not finished
+    started = json.loads((scratch / "finished.json").read_text())["timing"]["started"]
     out = reproduce(clone, "transfer", *options)
-    keys = set(rows_of(clone, "transfer")["key"])
-    assert keys == {"fashion_100_scratch", "fashion_100_frozen", "fashion_100_fine_tuned",
-                    "fashion_100_frozen_gain", "fashion_100_fine_tune_gain"}
+    rows = rows_of(clone, "transfer").set_index("key")
+    assert set(rows.index) == {"fashion_100_scratch", "fashion_100_frozen",
+                               "fashion_100_fine_tuned", "fashion_100_frozen_gain",
+                               "fashion_100_fine_tune_gain"}
+    assert rows.loc["fashion_100_scratch", "started"] == started  # kept, not trained again
+    assert not (scratch / "finished.json").exists()  # recorded: a --redo trains it again
     assert_the_users_page(clone, "transfer", out)
     assert "fashion_100 seed 0 (offline): done, skipped" in reproduce(clone, "transfer", *options)

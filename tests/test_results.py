@@ -294,6 +294,25 @@ def test_kcc_compare_exit_codes(root, tmp_path, capsys):
     empty = tmp_path / "empty"
     empty.mkdir()
     assert kcc("compare", "--results-dir", str(empty)) == 2  # nothing run yet: say so
+    for wrong, says in ((empty, "holds no results CSV"), (tmp_path / "typo", "is not a directory")):
+        capsys.readouterr()
+        assert kcc("compare", "toy", "--results-dir", str(wrong)) == 2  # not "you ran nothing"
+        assert capsys.readouterr().err == (
+            f"kcc compare: --results-dir {wrong}: {says}; give the directory a study's last line "
+            "names (results: DIR/<study>.md), e.g. my_results\n")
+
+
+def test_a_quick_directory_says_so_on_its_page_and_in_kcc_compare(root, tmp_path, capsys):
+    from keras_cnn_course.results.documented import QUICK_MARKER
+
+    quick = tmp_path / "quick"
+    results.append_run("toy", "up", 0, "fast", {"test_accuracy": 70.2}, wall_seconds=1.0,
+                       command="python toy.py --quick", results_dir=quick)
+    (quick / QUICK_MARKER).write_text("quick\n")
+    results.write_tables(["toy"], results_dir=quick)
+    assert "**--quick results**: one epoch on tiny data" in (quick / "toy.md").read_text()
+    assert kcc("compare", "toy", "--results-dir", str(quick)) == 1  # its miss is still a miss
+    assert "**--quick results**" in capsys.readouterr().out
 
 
 def test_repo_root_is_overridable_and_explains_a_wrong_one(tmp_path, monkeypatch):

@@ -120,5 +120,7 @@ def test_targets_on_your_directory_are_measured_from_your_runs(root, tmp_path):
     assert got["best final"] == ("99.4", "NOT met")
     assert got["vote"] == ("–", "missing")  # you did not run it; the reference's does not count
     assert got["every row"] == ("1 of 1", "met")  # your rows only: `not run` ones do not count
+    assert got["table time"][1] == "partial"  # one network's time is not the whole table's
+    assert got["table time"][0].endswith(" min for 1 of 2 figures")
     assert got["book rows"] == ("–", "missing")
     assert "| best final | fast | 99.4 | >= 99.60 | NOT met |" in study_markdown("toy", mine)

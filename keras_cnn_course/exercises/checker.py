@@ -31,7 +31,7 @@ def callable_answer(exercise, answer, name):
     if answer is ... or answer is None:
         fail(exercise, f"`{name}` is not written yet (received {answer!r}); define the function.")
     if not callable(answer):
-        fail(exercise, f"`{name}` must be a function; received a {type(answer).__name__}.")
+        fail(exercise, f"`{name}` must be a function; received {a_type(answer)}.")
     return answer
 
 
@@ -54,7 +54,7 @@ def number_answer(exercise, answer, name):
     if answer is ... or answer is None:
         fail(exercise, f"`{name}` is not filled in yet (received {answer!r}).")
     if isinstance(answer, bool) or not isinstance(answer, (int, float, np.integer, np.floating)):
-        fail(exercise, f"`{name}` must be a number; received a {type(answer).__name__}.")
+        fail(exercise, f"`{name}` must be a number; received {a_type(answer)}.")
     return answer
 
 
@@ -66,13 +66,29 @@ def compare_number(exercise, name, got, expected, case=""):
         fail(exercise, f"`{name}`{' ' + case if case else ''} = {got:,} is {side}.")
 
 
+def compare_returned(exercise, case, got, expected):
+    """A count a student's function returned for `case` (its inputs, as text): says too large
+    or too small, never the expected value."""
+    if isinstance(got, bool) or not isinstance(got, (int, float, np.integer, np.floating)):
+        fail(exercise, f"for {case} your function returns {a_type(got)}; return a number.")
+    if got != expected:
+        fail(exercise, f"for {case} your function returns {got!r}, which is "
+                       f"{'too large' if got > expected else 'too small'}.")
+
+
+def a_type(value):
+    """'a list', 'an int': the article and the type name of `value`."""
+    name = type(value).__name__
+    return f"{'an' if name[0].lower() in 'aeiou' else 'a'} {name}"
+
+
 def compare_array(exercise, got, expected, case="", atol=1e-6):
     """got vs expected: the type, then the shape, then the first index where the values differ."""
     prefix = f"{case}: " if case else ""
     if got is None or got is ...:
         fail(exercise, f"{prefix}your function returned {got!r}; return an array.")
     if isinstance(got, (str, dict)) or not hasattr(np.asarray(got, dtype=object), "shape"):
-        fail(exercise, f"{prefix}expected an array; received a {type(got).__name__}.")
+        fail(exercise, f"{prefix}expected an array; received {a_type(got)}.")
     try:
         got = np.asarray(got, dtype=float)
     except (TypeError, ValueError):
@@ -100,8 +116,7 @@ def model_answer(exercise, build, name):
 
     model = call(exercise, callable_answer(exercise, build, name))
     if not isinstance(model, keras.Model):
-        fail(exercise, f"`{name}()` must return a keras.Model; received a "
-                       f"{type(model).__name__}.")
+        fail(exercise, f"`{name}()` must return a keras.Model; received {a_type(model)}.")
     try:
         model.input_shape, model.output_shape
     except (AttributeError, ValueError):

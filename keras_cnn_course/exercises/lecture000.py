@@ -3,7 +3,7 @@
 import numpy as np
 
 from keras_cnn_course.exercises.checker import (
-    call, callable_answer, compare_array, fail, passed, random_arrays)
+    a_type, call, callable_answer, compare_array, compare_returned, fail, passed, random_arrays)
 from keras_cnn_course.lecture import arithmetic, backprop, correlation
 
 SHAPES = (((5, 5), (3, 3)), ((6, 7), (2, 3)), ((4, 4), (4, 4)), ((8, 5), (1, 2)))
@@ -62,11 +62,9 @@ def transposed_size(function):
     function = callable_answer(exercise, function, "my_transposed_size")
     for size, kernel, stride, padding in ((4, 3, 1, 0), (4, 3, 2, 0), (5, 4, 2, 1), (7, 5, 3, 2),
                                           (1, 2, 2, 0)):
-        got = call(exercise, function, size, kernel, stride, padding)
-        expected = arithmetic.transposed_conv_output_size(size, kernel, stride, padding)
-        if got != expected:
-            fail(exercise, f"for H={size}, k={kernel}, s={stride}, p={padding} you return "
-                           f"{got!r}; expected {expected}.")
+        compare_returned(exercise, f"H={size}, k={kernel}, s={stride}, p={padding}",
+                         call(exercise, function, size, kernel, stride, padding),
+                         arithmetic.transposed_conv_output_size(size, kernel, stride, padding))
     passed(exercise, "it agrees with Keras' Conv2DTranspose (output_padding 0)")
 
 
@@ -76,8 +74,8 @@ def identities(answer):
     if answer is ... or answer is None:
         fail(exercise, f"`identities_hold` is not filled in yet (received {answer!r}).")
     if not isinstance(answer, dict):
-        fail(exercise, f"`identities_hold` must be a dict {{identity: True/False}}; received a "
-                       f"{type(answer).__name__}.")
+        fail(exercise, f"`identities_hold` must be a dict {{identity: True/False}}; received "
+                       f"{a_type(answer)}.")
     image, kernel = random_arrays(0, (5, 5), (3, 3))
     table = correlation.identity_table(image, kernel).loc["valid"]
     missing = [name for name in table.index if name not in answer]

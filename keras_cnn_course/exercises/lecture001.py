@@ -3,7 +3,7 @@
 import numpy as np
 
 from keras_cnn_course.exercises.checker import (
-    call, callable_answer, compare_array, compare_number, fail, passed)
+    call, callable_answer, compare_array, compare_number, compare_returned, fail, passed)
 from keras_cnn_course.lecture import arithmetic, filters
 
 SIZE_CASES = ((7, 3, 1, 0), (7, 3, 2, 0), (32, 5, 1, 2), (227, 11, 4, 0), (28, 5, 1, 0),
@@ -18,11 +18,9 @@ def output_size(function):
     exercise = "output size"
     function = callable_answer(exercise, function, "my_output_size")
     for width, kernel, stride, padding in SIZE_CASES:
-        got = call(exercise, function, width, kernel, stride, padding)
-        expected = arithmetic.conv_output_size(width, kernel, stride, padding)
-        if got != expected:
-            fail(exercise, f"for W={width}, F={kernel}, S={stride}, P={padding} you return "
-                           f"{got!r}; expected {expected}.")
+        compare_returned(exercise, f"W={width}, F={kernel}, S={stride}, P={padding}",
+                         call(exercise, function, width, kernel, stride, padding),
+                         arithmetic.conv_output_size(width, kernel, stride, padding))
     passed(exercise, f"{len(SIZE_CASES)} cases agree with `arithmetic.conv_output_size`")
 
 
@@ -41,11 +39,8 @@ def receptive_field(function):
     exercise = "receptive field"
     function = callable_answer(exercise, function, "my_receptive_field")
     for stack in STACKS:
-        got = call(exercise, function, list(stack))
-        expected = _stack_receptive_field(stack)
-        if got != expected:
-            fail(exercise, f"for the stack {stack} you return {got!r}; the layer table of "
-                           f"that Keras model says {expected}.")
+        compare_returned(exercise, f"the stack {stack}", call(exercise, function, list(stack)),
+                         _stack_receptive_field(stack))
     passed(exercise, f"{len(STACKS)} stacks agree with the layer tables of Keras models")
 
 

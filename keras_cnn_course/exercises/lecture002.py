@@ -1,7 +1,7 @@
 """Checks for notebooks/02_layers_pooling_normalization (lecture note 002)."""
 
 from keras_cnn_course.exercises.checker import (
-    call, callable_answer, compare_array, compare_models, fail, model_answer, passed,
+    call, callable_answer, compare_array, compare_models, compare_returned, model_answer, passed,
     random_arrays)
 from keras_cnn_course.lecture import arithmetic, normalization, structure
 
@@ -13,11 +13,9 @@ def conv_params(function):
     exercise = "parameters of a convolution"
     function = callable_answer(exercise, function, "my_conv_params")
     for kernel, channels, filters in PARAM_CASES:
-        got = call(exercise, function, kernel, channels, filters)
-        expected = arithmetic.conv_params(kernel, channels, filters)
-        if got != expected:
-            fail(exercise, f"for kernel_size={kernel!r}, in_channels={channels}, "
-                           f"filters={filters} you return {got!r}; expected {expected:,}.")
+        compare_returned(exercise, f"kernel_size={kernel!r}, in_channels={channels}, "
+                         f"filters={filters}", call(exercise, function, kernel, channels, filters),
+                         arithmetic.conv_params(kernel, channels, filters))
     passed(exercise)
 
 

@@ -3,7 +3,7 @@
 import numpy as np
 
 from keras_cnn_course.exercises.checker import (
-    call, callable_answer, compare_array, fail, model_answer, passed)
+    a_type, call, callable_answer, compare_array, fail, model_answer, passed)
 
 
 def preprocess(function):
@@ -49,8 +49,9 @@ def accuracy(function):
     got = call(exercise, function, probabilities, labels)
     expected = float(np.mean(probabilities.argmax(axis=1) == labels))
     if not isinstance(got, (float, int, np.floating, np.integer)) or isinstance(got, bool):
-        fail(exercise, f"return one number (a fraction); received a {type(got).__name__}.")
+        fail(exercise, f"return one number (a fraction); received {a_type(got)}.")
     if not np.isclose(got, expected):
-        fail(exercise, f"on 40 predictions you return {float(got):.4f}; expected "
-                       f"{expected:.4f} (a fraction in [0, 1], not a percentage).")
+        side = "too large" if got > expected else "too small"
+        fail(exercise, f"on 40 predictions you return {float(got):.4f}, which is {side} "
+                       f"(a fraction in [0, 1], not a percentage).")
     passed(exercise)

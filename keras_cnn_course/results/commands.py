@@ -32,16 +32,23 @@ def _studies(args_studies, directory):
 
 def run_compare(args):
     from keras_cnn_course.results.comparison import compare, failing, is_reference
-    from keras_cnn_course.results.documented import load_documented, results_dir
+    from keras_cnn_course.results.documented import (QUICK_NOTE, is_quick, load_documented,
+                                                     results_dir)
     from keras_cnn_course.results.markdown import comparison_markdown
     from keras_cnn_course.results.targets import study_targets, targets_markdown
 
     directory, documented = results_dir(args.results_dir), load_documented()
+    if args.results_dir and not any(directory.glob("*.csv")):
+        what = "holds no results CSV" if directory.is_dir() else "is not a directory"
+        raise ValueError(f"--results-dir {args.results_dir}: {what}; give the directory a "
+                         "study's last line names (results: DIR/<study>.md), e.g. my_results")
     exit_code = 0
     for study in _studies([args.study] if args.study else [], directory):
         comparison = compare(study, directory, documented)
         against = "" if is_reference(directory) else (
             f"Yours: {directory}; reference: {results_dir()}\n\n")
+        if is_quick(directory):
+            against += f"{QUICK_NOTE}\n\n"
         print(f"## {study}\n\n{against}{comparison_markdown(comparison)}")
         print(targets_markdown(study_targets(study, directory, documented), heading="###"))
         exit_code = max(exit_code, int(failing(comparison)))

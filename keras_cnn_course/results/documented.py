@@ -17,6 +17,7 @@ The package's reference results are `results/` of the clone the package runs fro
 of its CSVs installed with the package (`keras_cnn_course/reference/`) elsewhere.
 """
 
+import difflib
 from importlib import resources
 from pathlib import Path
 
@@ -35,6 +36,17 @@ def study_file(name):
     """One of the studies' declarations: documented.csv, targets.csv, protocols.csv or
     undocumented_keys.csv."""
     return Path(STUDIES) / name
+
+
+QUICK_MARKER = ".quick"  # in a results directory: it holds --quick results (1 epoch, tiny data)
+QUICK_NOTE = ("**--quick results**: one epoch on tiny data, a smoke test of the pipeline, not a "
+              "measurement; their statuses say nothing about the documented figures. Leave out "
+              "--quick to reproduce them.")
+
+
+def is_quick(results_dir):
+    """True when the results directory holds --quick results (QUICK_MARKER)."""
+    return (Path(results_dir) / QUICK_MARKER).exists()
 
 
 def results_dir(results_dir=None, root=None):
@@ -118,6 +130,8 @@ def documented_for(study, documented=None):
     documented = load_documented() if documented is None else documented
     rows = documented[documented["study"] == study]
     if rows.empty:
-        raise ValueError(f"unknown study {study!r}; documented studies: "
-                         f"{sorted(documented['study'].unique())}")
+        known = sorted(documented["study"].unique())
+        close = difflib.get_close_matches(str(study), known, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise ValueError(f"unknown study {study!r}; {hint}documented studies: {known}")
     return rows

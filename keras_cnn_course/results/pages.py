@@ -8,8 +8,8 @@ from pathlib import Path
 from keras_cnn_course.results.comparison import (STATUSES, compare, is_reference, is_three_way,
                                                  measured_without_figure)
 from keras_cnn_course.project import clone_hint, clone_root
-from keras_cnn_course.results.documented import (is_installed_reference, load_documented,
-                                                  study_protocols)
+from keras_cnn_course.results.documented import (QUICK_NOTE, is_installed_reference, is_quick,
+                                                 load_documented, study_protocols)
 from keras_cnn_course.results.documented import results_dir as resolve
 from keras_cnn_course.results.figures import comparison_figure, plot_comparison, study_figures
 from keras_cnn_course.results.markdown import (GIT_COMMIT_LEGEND, comparison_markdown,
@@ -57,7 +57,8 @@ def study_markdown(study, results_dir=None, documented=None, figure_name=None, *
     notes = comparison.drop_duplicates("key")
     notes = notes[notes["note"].str.len() > 0]
     intro = (YOURS_INTRO if three_way else REFERENCE_INTRO).format(study=study)
-    parts = [f"# Results: {study}\n\n{intro}\n", comparison_markdown(comparison)]
+    quick = f"{QUICK_NOTE}\n\n" if is_quick(resolve(results_dir)) else ""
+    parts = [f"# Results: {study}\n\n{quick}{intro}\n", comparison_markdown(comparison)]
     if figure_name:
         parts.append(f"![{'yours and the reference' if three_way else 'ours'} vs documented]"
                      f"(figures/{figure_name})\n")

@@ -7,7 +7,8 @@ The statistics:
 
 - `best_by_validation`, `mean`: that figure of the comparison for one key and protocol;
 - `max_wall_seconds`: the slowest run of one key (time per network);
-- `training_minutes`: the protocol's training wall time (timing.training_time);
+- `training_minutes`: the protocol's training wall time (timing.training_time); `partial` when
+  some of the protocol's documented figures were not run, so the time is not the whole study's;
 - `rows_within_tolerance`: the protocol's rows that are `match` or `above`, out of all of them
   (`keys`: `*` for every row, or the keys to count, space-separated); met when all are.
 
@@ -64,7 +65,7 @@ def _is_number(text):
 
 
 def measure(target, comparison, runs, study):
-    """(measured text, status) of one target: status is met, NOT met or missing."""
+    """(measured text, status) of one target: status is met, NOT met, partial or missing."""
     rows = comparison[(comparison["protocol"] == target.protocol)
                       & (comparison["status"] != "not run")]
     keys = target.keys.split()
@@ -91,6 +92,10 @@ def measure(target, comparison, runs, study):
         minutes = training_time(runs, study).get(target.protocol)
         value = minutes[0] if minutes else float("nan")
         text = f"{value:.1f} min" if minutes else "–"
+        figures = comparison[comparison["protocol"] == target.protocol]
+        ran = int((~figures["status"].isin(("not run", "missing"))).sum())
+        if minutes and ran < len(figures):  # some of the protocol's figures were not run
+            return f"{text} for {ran} of {len(figures)} figures", "partial"
     if pd.isna(value):
         return "–", "missing"
     met = COMPARISONS[target.comparison](as_decimal(value), as_decimal(float(target.threshold)))

@@ -11,13 +11,16 @@ model's training step) runs in parallel too. Each worker is a fresh (spawned) in
         ...  # in the order they finish
 """
 
-import concurrent.futures
 import multiprocessing
+import signal
 
 
 def one_thread():
-    """Run in each worker before TensorFlow starts: one intra-op and one inter-op thread."""
+    """Run in each worker before TensorFlow starts: one intra-op and one inter-op thread; a
+    Ctrl-C reaching the worker is left to the parent, which terminates the workers."""
     import tensorflow as tf
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     tf.config.threading.set_intra_op_parallelism_threads(1)
     tf.config.threading.set_inter_op_parallelism_threads(1)
@@ -33,7 +36,11 @@ def side_by_side(function, arguments, workers):
             yield function(*args)
         return
     context = multiprocessing.get_context("spawn")  # a fresh TensorFlow in every worker
-    with concurrent.futures.ProcessPoolExecutor(workers, context, initializer=one_thread) as pool:
-        futures = [pool.submit(function, *args) for args in arguments]
-        for future in concurrent.futures.as_completed(futures):
-            yield future.result()
+    # Leaving the block in any way, an interrupt included, terminates the workers at once.
+    with context.Pool(workers, initializer=one_thread) as pool:
+        yield from pool.imap_unordered(_call, [(function, args) for args in arguments])
+
+
+def _call(item):
+    function, args = item
+    return function(*args)

@@ -5,6 +5,7 @@ under the three conditions, in this process or side by side with others in worke
 
 import datetime
 import functools
+import json
 import time
 
 import numpy as np
@@ -18,6 +19,10 @@ from reproductions.transfer import conditions as declared
 from reproductions.transfer.conditions import CONDITIONS, GAINS, ONLINE, PROTOCOL, ROWS
 from reproductions.transfer.report import read_predictions, report
 
+# What a finished condition leaves in its folder until its split is recorded, so that an
+# interrupted split resumes after the conditions it finished; the marker is written last.
+FINISHED = {"marker": "finished.json", "weights": "finished.weights.h5",
+            "history": "finished_history.csv", "predictions": "finished_predictions.npy"}
 
 
 def train_condition(condition, build_model, train, validation, test, seed, log_dir,
@@ -78,9 +83,14 @@ def run_conditions(data, features, train_idx, test_idx, num_classes, seed, size,
     y = data["y"]
 
     def condition(name, x, build_model):
-        *outcome, history, model = train_condition(
-            name, build_model, (x[fit_idx], y[fit_idx]), (x[val_idx], y[val_idx]),
-            (x[test_idx], y[test_idx]), seed, run_dir / name, quick, tensorboard)
+        folder = run_dir / name
+        kept = kept_condition(folder, build_model)
+        if kept is None:
+            kept = train_condition(
+                name, build_model, (x[fit_idx], y[fit_idx]), (x[val_idx], y[val_idx]),
+                (x[test_idx], y[test_idx]), seed, folder, quick, tensorboard)
+            keep_condition(folder, *kept)
+        *outcome, history, model = kept
         return (*outcome, history.assign(condition=name)), model
 
     runs = {}
@@ -98,6 +108,35 @@ def run_conditions(data, features, train_idx, test_idx, num_classes, seed, size,
 
     runs["fine_tuned"], _ = condition("fine_tuned", cut, fine_tuned)
     return runs
+
+
+def keep_condition(folder, metrics, timing, predicted, history, model):
+    """Save a finished condition into `folder` (FINISHED), the marker last."""
+    model.save_weights(folder / FINISHED["weights"])
+    history.to_csv(folder / FINISHED["history"], index=False)
+    np.save(folder / FINISHED["predictions"], predicted)
+    results.write_atomic(folder / FINISHED["marker"],
+                         json.dumps({"metrics": metrics, "timing": timing}, default=float))
+
+
+def kept_condition(folder, build_model):
+    """What `keep_condition` saved in `folder`, with `build_model()` holding its weights, or
+    None if the condition did not finish there."""
+    if not (folder / FINISHED["marker"]).exists():
+        return None
+    kept = json.loads((folder / FINISHED["marker"]).read_text())
+    model = build_model()
+    model.load_weights(folder / FINISHED["weights"])
+    return (kept["metrics"], kept["timing"], np.load(folder / FINISHED["predictions"]),
+            pd.read_csv(folder / FINISHED["history"]), model)
+
+
+def forget_conditions(run_dir):
+    """Remove what finished conditions kept in `run_dir` once their split is recorded (a
+    later --redo trains them again)."""
+    for condition in CONDITIONS:
+        for name in FINISHED.values():
+            (run_dir / condition / name).unlink(missing_ok=True)
 
 
 def backbone_features(name, images, size, cache_dir):
@@ -249,6 +288,7 @@ def train(runs, context):
             save_predictions(context.results_dir, data, splits[index][3], run.seed, conditions)
         record(context, run, conditions)
         context.keep_history(run, frame=pd.concat([c[3] for c in conditions.values()]))
+        forget_conditions(context.run_dir(run))
         yield run
 
 

@@ -35,6 +35,7 @@ def build_parser():
     subparsers.required = True
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(subparsers)
+    parser.commands = subparsers.choices  # {name: its parser}
     return parser
 
 
@@ -43,8 +44,11 @@ def main(argv=None):
     if argv is None:
         return notices.run_filtered(sys.argv[1:])
     notices.quiet_environment()
+    parser = build_parser()
     try:
-        args = build_parser().parse_args(argv)
+        args, extra = parser.parse_known_args(argv)
+        if extra:  # named by the sub-command, with its own usage
+            parser.commands[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
     except SystemExit as exit:  # --help (0) or a bad option (2): argparse has printed why
         return exit.code
     try:

@@ -162,6 +162,10 @@ def test_kcc_models_lists_from_the_registry(capsys):
     assert cli.main(["models", "zzz"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("kcc models: no network matches PATTERN='zzz'")
+    assert cli.main(["models", "--bogus"]) == 2  # named with the sub-command's usage
+    assert capsys.readouterr().err.splitlines() == [
+        "usage: kcc models [-h] [--weights {imagenet}] [PATTERN]",
+        "kcc models: error: unrecognized arguments: --bogus"]
 
 
 def test_kcc_models_imports_neither_keras_nor_tensorflow():

@@ -62,6 +62,14 @@ def build():
     keras.backend.clear_session()
 
 
+def test_kcc_compare_params_says_these_tests_check_the_counts(capsys):
+    from keras_cnn_course import cli
+
+    assert cli.main(["compare", "params"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1 and "tests/test_models.py" in out
+    assert len(documented_counts()) == 27  # every one of them is a test case below
+
 def test_registered_counts_are_the_built_networks():
     """The registry's metadata (what `kcc models` lists without building) is what the factories
     build at their defaults; networks with a documented count are built by the test below."""
